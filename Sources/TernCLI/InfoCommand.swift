@@ -1,0 +1,52 @@
+// `tern info`: what a model folder holds and how much memory serving it needs.
+import ArgumentParser
+import Foundation
+import TernEngine
+import TernFormats
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe a model folder.")
+
+    @OptionGroup var model: ModelOption
+
+    func run() throws {
+        try reportingErrors {
+            let loaded = try LoadedModel(directory: model.url)
+            let c = loaded.model.config
+            let checkpoint = try SafetensorsCheckpoint(directory: model.url)
+            var bytesByType: [String: Int] = [:]
+            for tensor in checkpoint.tensors.values { bytesByType[tensor.dtype.rawValue, default: 0] += tensor.byteCount }
+            let weightBytes = bytesByType.values.reduce(0, +)
+            let kvPerToken = loaded.model.kvBytesPerToken
+            let context = c.maxPositionEmbeddings
+            var lines = [
+                "model:          \(model.url.path)",
+                "architecture:   \(c.architecture) (model_type \(c.modelType))",
+                "parameters:     \(formatCount(c.parameterCount))",
+                "layers:         \(c.numHiddenLayers), hidden \(c.hiddenSize), intermediate \(c.intermediateSize)",
+                "attention:      \(c.numAttentionHeads) heads, \(c.numKeyValueHeads) KV heads, head_dim \(c.headDim)",
+                "vocabulary:     \(c.vocabSize) (tokenizer: \(loaded.tokenizer.vocabularySize))",
+                "context:        \(context) tokens, rope theta \(c.ropeTheta), scaling \(c.ropeScaling.kind.rawValue)",
+                "dtypes:         " + bytesByType.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", "),
+                "weights:        \(formatBytes(weightBytes)) in \(checkpoint.files.count) file(s), memory-mapped",
+                "KV cache:       \(formatBytes(kvPerToken)) per token (f32)",
+                "memory needed:  \(formatBytes(weightBytes + kvPerToken * min(context, 4096))) at \(min(context, 4096)) tokens, "
+                    + "\(formatBytes(weightBytes + kvPerToken * context)) at the full context",
+            ]
+            if let window = c.slidingWindow { lines.append("sliding window: \(window) tokens") }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+}
+
+func formatBytes(_ bytes: Int) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var value = Double(bytes), unit = 0
+    while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.2f %@", value, units[unit])
+}
+
+func formatCount(_ count: Int) -> String {
+    count >= 1_000_000_000 ? String(format: "%.2fB", Double(count) / 1e9)
+        : count >= 1_000_000 ? String(format: "%.2fM", Double(count) / 1e6) : String(format: "%.1fK", Double(count) / 1e3)
+}

@@ -1,0 +1,32 @@
+// The `tern` command: a thin shell over the engine libraries.
+import ArgumentParser
+import Foundation
+import TernEngine
+
+@main
+struct Tern: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tern",
+        abstract: "Tern: run open LLMs (LLaMA, Qwen2, Mistral) on your own machine.",
+        subcommands: [RunCommand.self, InfoCommand.self]
+    )
+}
+
+/// Runs a command body, turning any error into one line on stderr and exit status 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+struct ModelOption: ParsableArguments {
+    @Option(name: .long, help: "Folder with config.json, *.safetensors and tokenizer.json.")
+    var model: String
+
+    var url: URL { URL(fileURLWithPath: model) }
+}

@@ -1,0 +1,39 @@
+// A model folder loaded for serving: weights, tokenizer, generation defaults and end tokens.
+import Foundation
+import TernFormats
+import TernModels
+import TernTokenizer
+
+public struct EngineError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public final class LoadedModel: Sendable {
+    public let directory: URL
+    public let model: LanguageModel
+    public let tokenizer: Tokenizer
+    public let generationConfig: GenerationConfig
+    /// Tokens that end a sequence unless the request ignores EOS.
+    public let endTokenIds: Set<Int>
+
+    public init(directory: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw EngineError("model folder \(directory.path) does not exist")
+        }
+        self.directory = directory
+        model = try ModelRegistry.load(directory: directory)
+        tokenizer = try Tokenizer.load(directory: directory)
+        generationConfig = try GenerationConfig.load(directory: directory)
+        guard tokenizer.vocabularySize <= model.config.vocabSize else {
+            throw EngineError("tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(model.config.vocabSize)")
+        }
+        var ends = Set(generationConfig.eosTokenIds).union(model.config.eosTokenIds)
+        if let eos = tokenizer.eosTokenId { ends.insert(eos) }
+        endTokenIds = ends
+    }
+
+    public var name: String { directory.lastPathComponent }
+}

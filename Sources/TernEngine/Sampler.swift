@@ -1,0 +1,131 @@
+// Chooses the next token from a row of logits: bias, penalties, then greedy or
+// temperature / top-k / top-p / min-p sampling.
+import Foundation
+
+public struct SampledToken: Sendable, Equatable {
+    public let id: Int
+    /// Log-probability of the token under the model's distribution (before sampling filters).
+    public let logprob: Float
+    /// The most likely tokens and their log-probabilities, when asked for.
+    public let topLogprobs: [(id: Int, logprob: Float)]
+
+    public static func == (a: SampledToken, b: SampledToken) -> Bool {
+        a.id == b.id && a.logprob == b.logprob && a.topLogprobs.map(\.id) == b.topLogprobs.map(\.id)
+    }
+}
+
+public struct Sampler: Sendable {
+    public let parameters: SamplingParameters
+    private var random: RandomSource
+    /// Tokens whose generation ends the sequence; masked while fewer than minTokens were made.
+    private let endTokenIds: Set<Int>
+
+    public init(parameters: SamplingParameters, endTokenIds: Set<Int>) {
+        self.parameters = parameters
+        self.endTokenIds = endTokenIds
+        random = RandomSource(seed: parameters.seed ?? UInt64.random(in: 0...UInt64.max))
+    }
+
+    /// `promptTokens` and `outputTokens` feed the penalties.
+    public mutating func sample(_ logits: [Float], promptTokens: [Int], outputTokens: [Int]) -> SampledToken {
+        var scores = logits
+        applyBiasAndPenalties(&scores, promptTokens: promptTokens, outputTokens: outputTokens)
+        let logprobs = Self.logSoftmax(scores)
+        let chosen = parameters.isGreedy ? Self.argmax(scores) : draw(from: scores)
+        var top: [(Int, Float)] = []
+        if let count = parameters.logprobs, count > 0 {
+            top = Self.largest(count, of: logprobs).map { ($0, logprobs[$0]) }
+        }
+        return SampledToken(id: chosen, logprob: logprobs[chosen], topLogprobs: top)
+    }
+
+    func applyBiasAndPenalties(_ scores: inout [Float], promptTokens: [Int], outputTokens: [Int]) {
+        for (id, bias) in parameters.logitBias where id >= 0 && id < scores.count { scores[id] += Float(bias) }
+        if outputTokens.count < parameters.minTokens {
+            for id in endTokenIds where id < scores.count { scores[id] = -.infinity }
+        }
+        if parameters.repetitionPenalty != 1 {
+            let penalty = Float(parameters.repetitionPenalty)
+            for id in Set(promptTokens).union(outputTokens) where id < scores.count {
+                scores[id] = scores[id] > 0 ? scores[id] / penalty : scores[id] * penalty
+            }
+        }
+        if parameters.presencePenalty != 0 || parameters.frequencyPenalty != 0 {
+            var counts: [Int: Int] = [:]
+            for id in outputTokens { counts[id, default: 0] += 1 }
+            for (id, count) in counts where id < scores.count {
+                scores[id] -= Float(parameters.frequencyPenalty) * Float(count) + Float(parameters.presencePenalty)
+            }
+        }
+    }
+
+    /// The filtered, renormalised distribution sampling draws from, as (token, probability).
+    func distribution(_ scores: [Float]) -> [(id: Int, p: Double)] {
+        let temperature = Float(parameters.temperature)
+        var candidates: [Int]
+        if parameters.topK > 0, parameters.topK < scores.count {
+            candidates = Self.largest(parameters.topK, of: scores)
+        } else {
+            candidates = scores.indices.filter { scores[$0] > -.infinity }.sorted { scores[$0] > scores[$1] }
+        }
+        guard let best = candidates.first else { return [] }
+        var probabilities = candidates.map { Double(exp((scores[$0] - scores[best]) / temperature)) }
+        let total = probabilities.reduce(0, +)
+        probabilities = probabilities.map { $0 / total }
+        var keep = probabilities.count
+        if parameters.topP < 1 {
+            var cumulative = 0.0
+            for (i, p) in probabilities.enumerated() {
+                cumulative += p
+                if cumulative >= parameters.topP { keep = i + 1; break }
+            }
+        }
+        if parameters.minP > 0 {
+            let threshold = parameters.minP * probabilities[0]
+            keep = min(keep, probabilities.prefix { $0 >= threshold }.count)
+        }
+        let kept = probabilities.prefix(keep)
+        let keptTotal = kept.reduce(0, +)
+        return zip(candidates, kept).map { ($0, $1 / keptTotal) }
+    }
+
+    private mutating func draw(from scores: [Float]) -> Int {
+        let options = distribution(scores)
+        var target = random.nextUnit()
+        for option in options {
+            target -= option.p
+            if target < 0 { return option.id }
+        }
+        return options.last?.id ?? Self.argmax(scores)
+    }
+
+    static func argmax(_ values: [Float]) -> Int {
+        var best = 0
+        for i in values.indices where values[i] > values[best] { best = i }
+        return best
+    }
+
+    /// Indices of the `count` largest values, largest first (ties: lower index first).
+    static func largest(_ count: Int, of values: [Float]) -> [Int] {
+        var best: [Int] = []
+        best.reserveCapacity(count + 1)
+        for i in values.indices {
+            if best.count < count {
+                best.append(i)
+                if best.count == count { best.sort { values[$0] > values[$1] } }
+            } else if values[i] > values[best[count - 1]] {
+                var j = count - 1
+                while j > 0, values[best[j - 1]] < values[i] { best[j] = best[j - 1]; j -= 1 }
+                best[j] = i
+            }
+        }
+        return best.count < count ? best.sorted { values[$0] > values[$1] } : best
+    }
+
+    static func logSoftmax(_ values: [Float]) -> [Float] {
+        let maximum = values.max() ?? 0
+        let total = values.reduce(0.0) { $0 + Double(exp($1 - maximum)) }
+        let logTotal = Float(log(total)) + maximum
+        return values.map { $0 - logTotal }
+    }
+}

@@ -1,0 +1,34 @@
+// A read-only memory map of a whole file; tensors point into it instead of being copied.
+import Foundation
+
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let base: UnsafeRawPointer
+    public let size: Int
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw FormatError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FormatError("cannot stat \(path)") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw FormatError("\(path) is not a regular file") }
+        size = Int(info.st_size)
+        guard size > 0 else { throw FormatError("\(path) is empty") }
+        let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let mapped, mapped != MAP_FAILED else {
+            throw FormatError("cannot map \(path): \(String(cString: strerror(errno)))")
+        }
+        base = UnsafeRawPointer(mapped)
+    }
+
+    deinit {
+        munmap(UnsafeMutableRawPointer(mutating: base), size)
+    }
+
+    public func bytes(at offset: Int, count: Int) -> UnsafeRawBufferPointer {
+        precondition(offset >= 0 && count >= 0 && offset + count <= size)
+        return UnsafeRawBufferPointer(start: base + offset, count: count)
+    }
+}

@@ -1,0 +1,118 @@
+// The safetensors format: an 8-byte header length, a JSON header, then raw tensor bytes.
+// Every offset is checked against the file before a view is handed out.
+import Foundation
+
+public struct SafetensorsFile: Sendable {
+    public let file: MappedFile
+    public let tensors: [String: TensorView]
+    public let metadata: [String: String]
+
+    public init(path: String) throws {
+        let file = try MappedFile(path: path)
+        self.file = file
+        let name = (path as NSString).lastPathComponent
+        guard file.size >= 8 else { throw FormatError("\(name): too short to be a safetensors file") }
+        let headerLength = Int(clamping: file.base.loadUnaligned(as: UInt64.self).littleEndian)
+        guard headerLength > 0, headerLength <= file.size - 8 else {
+            throw FormatError("\(name): header length \(headerLength) does not fit in the file (\(file.size) bytes); truncated or not safetensors")
+        }
+        let headerBytes = Array(file.bytes(at: 8, count: headerLength))
+        let header: JSONValue
+        do { header = try JSONParser.parse(headerBytes) } catch let error as FormatError {
+            throw FormatError("\(name): bad header: \(error.message)")
+        }
+        guard let entries = header.objectValue else { throw FormatError("\(name): header is not a JSON object") }
+        let dataStart = 8 + headerLength
+        let dataSize = file.size - dataStart
+        var tensors: [String: TensorView] = [:]
+        var metadata: [String: String] = [:]
+        var ranges: [(Int, Int, String)] = []
+        for (key, entry) in entries.pairs {
+            if key == "__metadata__" {
+                for (mk, mv) in entry.objectValue?.pairs ?? [] { metadata[mk] = mv.stringValue ?? "" }
+                continue
+            }
+            let view = try Self.view(key, entry, file: file, dataStart: dataStart, dataSize: dataSize, fileName: name)
+            tensors[key] = view
+            ranges.append((view.data - file.base - dataStart, view.byteCount, key))
+        }
+        ranges.sort { $0.0 < $1.0 }
+        for (previous, next) in zip(ranges, ranges.dropFirst()) where previous.0 + previous.1 > next.0 {
+            throw FormatError("\(name): tensors '\(previous.2)' and '\(next.2)' overlap")
+        }
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    private static func view(_ key: String, _ entry: JSONValue, file: MappedFile, dataStart: Int, dataSize: Int, fileName: String) throws -> TensorView {
+        guard let dtypeName = entry["dtype"]?.stringValue else { throw FormatError("\(fileName): tensor '\(key)' has no dtype") }
+        guard let dtype = TensorDType(rawValue: dtypeName) else {
+            throw FormatError("\(fileName): tensor '\(key)' has unsupported dtype \(dtypeName) (supported: F32, F16, BF16)")
+        }
+        guard let shapeValues = entry["shape"]?.arrayValue else { throw FormatError("\(fileName): tensor '\(key)' has no shape") }
+        let shape = shapeValues.compactMap(\.intValue)
+        guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 }) else {
+            throw FormatError("\(fileName): tensor '\(key)' has a bad shape")
+        }
+        guard let offsets = entry["data_offsets"]?.arrayValue?.compactMap(\.intValue), offsets.count == 2 else {
+            throw FormatError("\(fileName): tensor '\(key)' has no data_offsets")
+        }
+        let (begin, end) = (offsets[0], offsets[1])
+        guard begin >= 0, begin <= end, end <= dataSize else {
+            throw FormatError("\(fileName): tensor '\(key)' bytes \(begin)..<\(end) lie outside the file's \(dataSize) data bytes; the file is truncated or corrupt")
+        }
+        let (elements, overflow) = shape.reduce((1, false)) { acc, d in
+            let (p, o) = acc.0.multipliedReportingOverflow(by: d); return (p, acc.1 || o)
+        }
+        guard !overflow, elements * dtype.byteSize == end - begin else {
+            throw FormatError("\(fileName): tensor '\(key)' has \(end - begin) bytes, but shape \(shape) of \(dtypeName) needs \(elements * dtype.byteSize)")
+        }
+        return TensorView(name: key, dtype: dtype, shape: shape, data: file.base + dataStart + begin, byteCount: end - begin, owner: file)
+    }
+}
+
+/// All tensors of a checkpoint folder: one model.safetensors, or shards listed in model.safetensors.index.json.
+public struct SafetensorsCheckpoint: Sendable {
+    public let files: [SafetensorsFile]
+    public let tensors: [String: TensorView]
+
+    public init(directory: URL) throws {
+        let fm = FileManager.default
+        let index = directory.appendingPathComponent("model.safetensors.index.json")
+        var shardNames: [String]
+        if fm.fileExists(atPath: index.path) {
+            let json = try JSONParser.parse(contentsOf: index)
+            guard let map = json["weight_map"]?.objectValue else { throw FormatError("\(index.path): no weight_map") }
+            shardNames = []
+            for (_, shard) in map.pairs {
+                guard let s = shard.stringValue else { throw FormatError("\(index.path): weight_map values must be file names") }
+                if !shardNames.contains(s) { shardNames.append(s) }
+            }
+        } else if fm.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) {
+            shardNames = ["model.safetensors"]
+        } else {
+            let all = (try? fm.contentsOfDirectory(atPath: directory.path)) ?? []
+            shardNames = all.filter { $0.hasSuffix(".safetensors") }.sorted()
+            guard !shardNames.isEmpty else { throw FormatError("no .safetensors files in \(directory.path)") }
+        }
+        var files: [SafetensorsFile] = []
+        var tensors: [String: TensorView] = [:]
+        for shard in shardNames {
+            let path = directory.appendingPathComponent(shard).path
+            guard fm.fileExists(atPath: path) else { throw FormatError("missing shard \(shard) in \(directory.path)") }
+            let file = try SafetensorsFile(path: path)
+            files.append(file)
+            for (name, view) in file.tensors {
+                guard tensors[name] == nil else { throw FormatError("tensor '\(name)' appears in two shards") }
+                tensors[name] = view
+            }
+        }
+        self.files = files
+        self.tensors = tensors
+    }
+
+    public func tensor(_ name: String) throws -> TensorView {
+        guard let view = tensors[name] else { throw FormatError("tensor '\(name)' is missing from the checkpoint") }
+        return view
+    }
+}

@@ -1,0 +1,43 @@
+// What the engine needs from any architecture, and the registry from config to model file.
+import Foundation
+import TernFormats
+import TernOps
+
+public protocol LanguageModel: AnyObject, Sendable {
+    var config: ModelConfig { get }
+    /// Bytes of weight data read by one forward pass (all layers and the LM head).
+    var weightBytes: Int { get }
+    /// Runs the batch, writing each token's keys and values into `cache`, and returns the
+    /// logit rows each sequence asked for.
+    func forward(_ batch: ForwardBatch, cache: PagedKVCache) -> BatchLogits
+}
+
+extension LanguageModel {
+    public func makeKVCache(blockSize: Int, blockCount: Int) -> PagedKVCache {
+        PagedKVCache(layers: config.numHiddenLayers, blockSize: blockSize, blockCount: blockCount,
+                     kvHeads: config.numKeyValueHeads, headDim: config.headDim)
+    }
+
+    public var kvBytesPerToken: Int {
+        PagedKVCache.bytesPerBlock(layers: config.numHiddenLayers, blockSize: 1,
+                                   kvHeads: config.numKeyValueHeads, headDim: config.headDim)
+    }
+}
+
+public enum ModelRegistry {
+    /// Architectures by the `architectures` name in config.json; LLaMA, Qwen2 and Mistral share one file.
+    static let factories: [String: @Sendable (ModelConfig, SafetensorsCheckpoint) throws -> LanguageModel] = [
+        "LlamaForCausalLM": { try LlamaModel(config: $0, checkpoint: $1) },
+        "Qwen2ForCausalLM": { try LlamaModel(config: $0, checkpoint: $1) },
+        "MistralForCausalLM": { try LlamaModel(config: $0, checkpoint: $1) },
+    ]
+
+    public static func load(directory: URL) throws -> LanguageModel {
+        let config = try ModelConfig.load(directory: directory)
+        guard let factory = factories[config.architecture] else {
+            throw FormatError("unsupported architecture \(config.architecture)")
+        }
+        let checkpoint = try SafetensorsCheckpoint(directory: directory)
+        return try factory(config, checkpoint)
+    }
+}

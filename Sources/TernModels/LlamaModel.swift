@@ -1,0 +1,157 @@
+// The LLaMA family (LLaMA 2/3, Qwen2, Mistral, Yi): RMSNorm, RoPE, grouped-query attention
+// over a paged KV cache, SwiGLU MLP, tied or untied LM head.
+import TernFormats
+import TernOps
+
+struct LinearLayer {
+    let weight: WeightMatrix
+    let bias: [Float]?
+
+    init(_ checkpoint: SafetensorsCheckpoint, _ name: String, out: Int, in inFeatures: Int, bias hasBias: Bool) throws {
+        weight = try WeightMatrix(try checkpoint.tensor("\(name).weight"), expectedShape: [out, inFeatures])
+        bias = hasBias ? try loadVector(try checkpoint.tensor("\(name).bias"), length: out) : nil
+    }
+
+    func callAsFunction(_ x: UnsafePointer<Float>, tokens: Int, out: FloatPointer, scratch: FloatPointer) {
+        Ops.linear(x, tokens: tokens, weight: weight, bias: bias, out: out, scratch: scratch)
+    }
+}
+
+struct LlamaLayer {
+    let inputNorm: [Float]
+    let q, k, v, o: LinearLayer
+    let postAttentionNorm: [Float]
+    let gate, up, down: LinearLayer
+
+    init(_ c: SafetensorsCheckpoint, index: Int, config: ModelConfig) throws {
+        let p = "model.layers.\(index)"
+        let h = config.hiddenSize, qDim = config.numAttentionHeads * config.headDim
+        let kvDim = config.numKeyValueHeads * config.headDim, ff = config.intermediateSize
+        inputNorm = try loadVector(try c.tensor("\(p).input_layernorm.weight"), length: h)
+        q = try LinearLayer(c, "\(p).self_attn.q_proj", out: qDim, in: h, bias: config.qkvBias)
+        k = try LinearLayer(c, "\(p).self_attn.k_proj", out: kvDim, in: h, bias: config.qkvBias)
+        v = try LinearLayer(c, "\(p).self_attn.v_proj", out: kvDim, in: h, bias: config.qkvBias)
+        o = try LinearLayer(c, "\(p).self_attn.o_proj", out: h, in: qDim, bias: config.outputBias)
+        postAttentionNorm = try loadVector(try c.tensor("\(p).post_attention_layernorm.weight"), length: h)
+        gate = try LinearLayer(c, "\(p).mlp.gate_proj", out: ff, in: h, bias: config.mlpBias)
+        up = try LinearLayer(c, "\(p).mlp.up_proj", out: ff, in: h, bias: config.mlpBias)
+        down = try LinearLayer(c, "\(p).mlp.down_proj", out: h, in: ff, bias: config.mlpBias)
+    }
+
+    var weightBytes: Int { [q, k, v, o, gate, up, down].reduce(0) { $0 + $1.weight.byteCount } }
+}
+
+public final class LlamaModel: LanguageModel, @unchecked Sendable {
+    public let config: ModelConfig
+    let embedding: WeightMatrix
+    let layers: [LlamaLayer]
+    let finalNorm: [Float]
+    let lmHead: WeightMatrix
+    let rotary: RotaryEmbedding
+    private let workspace: Workspace
+
+    init(config: ModelConfig, checkpoint: SafetensorsCheckpoint) throws {
+        self.config = config
+        embedding = try WeightMatrix(try checkpoint.tensor("model.embed_tokens.weight"),
+                                     expectedShape: [config.vocabSize, config.hiddenSize])
+        layers = try (0..<config.numHiddenLayers).map { try LlamaLayer(checkpoint, index: $0, config: config) }
+        finalNorm = try loadVector(try checkpoint.tensor("model.norm.weight"), length: config.hiddenSize)
+        if config.tieWordEmbeddings, checkpoint.tensors["lm_head.weight"] == nil {
+            lmHead = embedding
+        } else {
+            lmHead = try WeightMatrix(try checkpoint.tensor("lm_head.weight"),
+                                      expectedShape: [config.vocabSize, config.hiddenSize])
+        }
+        rotary = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling)
+        workspace = Workspace(config: config)
+    }
+
+    public var weightBytes: Int {
+        layers.reduce(lmHead.byteCount) { $0 + $1.weightBytes }
+    }
+
+    public func forward(_ batch: ForwardBatch, cache: PagedKVCache) -> BatchLogits {
+        let n = batch.tokenCount
+        let ws = workspace
+        ws.reserve(tokens: n, longestContext: batch.sequences.map { $0.startPosition + $0.tokens.count }.max() ?? 0)
+        let h = config.hiddenSize, eps = Float(config.rmsNormEps)
+        let positions = batch.sequences.flatMap { s in (0..<s.tokens.count).map { s.startPosition + $0 } }
+
+        for (t, token) in batch.sequences.flatMap(\.tokens).enumerated() {
+            embedding.copyRow(token, to: ws.x + t * h)
+        }
+        for (index, layer) in layers.enumerated() {
+            Ops.rmsNorm(ws.x, weight: layer.inputNorm, eps: eps, rows: n, out: ws.normed)
+            attention(layer, index: index, batch: batch, positions: positions, cache: cache)
+            Ops.addInPlace(ws.x, ws.attentionOut, count: n * h)
+            Ops.rmsNorm(ws.x, weight: layer.postAttentionNorm, eps: eps, rows: n, out: ws.normed)
+            layer.gate(ws.normed, tokens: n, out: ws.gate, scratch: ws.scratch)
+            layer.up(ws.normed, tokens: n, out: ws.up, scratch: ws.scratch)
+            Ops.siluMul(gate: ws.gate, up: ws.up, count: n * config.intermediateSize)
+            layer.down(ws.gate, tokens: n, out: ws.attentionOut, scratch: ws.scratch)
+            Ops.addInPlace(ws.x, ws.attentionOut, count: n * h)
+        }
+        return logits(batch)
+    }
+
+    private func attention(_ layer: LlamaLayer, index: Int, batch: ForwardBatch, positions: [Int], cache: PagedKVCache) {
+        let ws = workspace, n = positions.count
+        let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
+        let qDim = heads * d, kvDim = kvHeads * d
+        layer.q(ws.normed, tokens: n, out: ws.q, scratch: ws.scratch)
+        layer.k(ws.normed, tokens: n, out: ws.k, scratch: ws.scratch)
+        layer.v(ws.normed, tokens: n, out: ws.v, scratch: ws.scratch)
+        for (t, position) in positions.enumerated() {
+            rotary.angles(position: position, cos: ws.cos, sin: ws.sin)
+            Ops.rope(ws.q + t * qDim, heads: heads, headDim: d, cos: ws.cos, sin: ws.sin)
+            Ops.rope(ws.k + t * kvDim, heads: kvHeads, headDim: d, cos: ws.cos, sin: ws.sin)
+        }
+        let scale = 1 / Float(d).squareRoot()
+        var t = 0
+        for sequence in batch.sequences {
+            // All of a chunk's keys go in first, so each token then sees its predecessors.
+            for i in 0..<sequence.tokens.count {
+                cache.store(layer: index, blockTable: sequence.blockTable, position: sequence.startPosition + i,
+                            key: ws.k + (t + i) * kvDim, value: ws.v + (t + i) * kvDim)
+            }
+            for i in 0..<sequence.tokens.count {
+                let position = sequence.startPosition + i
+                let first = config.slidingWindow.map { max(0, position - $0 + 1) } ?? 0
+                cache.attend(layer: index, blockTable: sequence.blockTable, query: ws.q + (t + i) * qDim, heads: heads,
+                             firstPosition: first, lastPosition: position, scale: scale,
+                             scores: ws.scores, out: ws.attention + (t + i) * qDim)
+            }
+            t += sequence.tokens.count
+        }
+        layer.o(ws.attention, tokens: n, out: ws.attentionOut, scratch: ws.scratch)
+    }
+
+    /// Final norm and LM head over just the rows some sequence asked logits for.
+    private func logits(_ batch: ForwardBatch) -> BatchLogits {
+        let ws = workspace, h = config.hiddenSize, vocab = config.vocabSize
+        var selected: [Int] = []
+        var ranges: [Range<Int>] = []
+        var t = 0
+        for sequence in batch.sequences {
+            let count = sequence.tokens.count
+            let wanted: Range<Int>
+            switch sequence.logitRows {
+            case .none: wanted = 0..<0
+            case .lastToken: wanted = (count - 1)..<count
+            case .allTokens: wanted = 0..<count
+            }
+            ranges.append(selected.count..<(selected.count + wanted.count))
+            selected += wanted.map { t + $0 }
+            t += count
+        }
+        for (row, token) in selected.enumerated() {
+            Ops.rmsNorm(ws.x + token * h, weight: finalNorm, eps: Float(config.rmsNormEps), rows: 1, out: ws.normed + row * h)
+        }
+        var flat = [Float](repeating: 0, count: selected.count * vocab)
+        flat.withUnsafeMutableBufferPointer {
+            Ops.linear(ws.normed, tokens: selected.count, weight: lmHead, bias: nil, out: $0.baseAddress!, scratch: ws.scratch)
+        }
+        let rows = (0..<selected.count).map { Array(flat[($0 * vocab)..<(($0 + 1) * vocab)]) }
+        return BatchLogits(vocabSize: vocab, rows: rows, rowRanges: ranges)
+    }
+}

@@ -1,0 +1,35 @@
+// The operations models are written against; each forwards to a C kernel.
+import CTernKernels
+
+public typealias FloatPointer = UnsafeMutablePointer<Float>
+
+public enum Ops {
+    /// out[n x rows] = x[n x columns] * W^T (+ bias). `scratch` holds `columns` floats.
+    public static func linear(_ x: UnsafePointer<Float>, tokens n: Int, weight: WeightMatrix, bias: [Float]?,
+                              out: FloatPointer, scratch: FloatPointer) {
+        tern_matmul(x, n, weight.columns, weight.type.rawValue, weight.data, weight.rows, out, scratch)
+        if let bias {
+            for t in 0..<n { addInPlace(out + t * weight.rows, bias, count: weight.rows) }
+        }
+    }
+
+    public static func rmsNorm(_ x: UnsafePointer<Float>, weight: [Float], eps: Float, rows: Int, out: FloatPointer) {
+        tern_rmsnorm(x, weight, out, rows, weight.count, eps)
+    }
+
+    public static func rope(_ vec: FloatPointer, heads: Int, headDim: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
+        tern_rope(vec, heads, headDim, cos, sin)
+    }
+
+    public static func siluMul(gate: FloatPointer, up: UnsafePointer<Float>, count: Int) {
+        tern_silu_mul(gate, up, count)
+    }
+
+    public static func addInPlace(_ into: FloatPointer, _ other: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { into[i] += other[i] }
+    }
+
+    public static func softmax(_ x: FloatPointer, count: Int) {
+        tern_softmax(x, count)
+    }
+}

@@ -1,0 +1,32 @@
+// Paths to the committed fixtures and the shared vocabularies, and the reference files' contents.
+import Foundation
+import TernFormats
+
+enum Fixtures {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = repoRoot.appendingPathComponent("Tests/Fixtures")
+    static let sharedVocab = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/vocab")
+
+    static let modelNames = ["llama2-spm", "llama3-bpe", "qwen2-bpe", "qwen2-bf16", "mistral-window"]
+
+    static func model(_ name: String) -> URL { root.appendingPathComponent("models/\(name)") }
+
+    static func reference(_ name: String) throws -> JSONValue {
+        try JSONParser.parse(contentsOf: root.appendingPathComponent("references/\(name).json"))
+    }
+
+    static func referenceLogits(_ name: String) throws -> [Float] {
+        let data = try Data(contentsOf: root.appendingPathComponent("references/\(name).logits.f32"))
+        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tern-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+extension JSONValue {
+    var ints: [Int] { arrayValue?.compactMap(\.intValue) ?? [] }
+}
