@@ -1,5 +1,6 @@
 // The LLaMA family (LLaMA 2/3, Qwen2, Mistral, Yi): RMSNorm, RoPE, grouped-query attention
 // over a paged KV cache, SwiGLU MLP, tied or untied LM head.
+import Foundation
 import TernFormats
 import TernOps
 
@@ -49,6 +50,8 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     let lmHead: WeightMatrix
     let rotary: RotaryEmbedding
     private let workspace: Workspace
+    /// The workspace is shared by all calls, so forward passes run one at a time.
+    private let forwardLock = NSLock()
 
     init(config: ModelConfig, checkpoint: SafetensorsCheckpoint) throws {
         self.config = config
@@ -71,6 +74,8 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     }
 
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) -> BatchLogits {
+        forwardLock.lock()
+        defer { forwardLock.unlock() }
         let n = batch.tokenCount
         let ws = workspace
         ws.reserve(tokens: n, longestContext: batch.sequences.map { $0.startPosition + $0.tokens.count }.max() ?? 0)

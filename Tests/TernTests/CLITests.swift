@@ -1,0 +1,85 @@
+// The built `tern` binary: `run --json` reproduces transformers' greedy text; errors are one line.
+import Foundation
+import Testing
+import TernFormats
+
+@Suite struct CLITests {
+    /// The `tern` executable beside this test bundle in the build folder.
+    static let binary: URL = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if directory.lastPathComponent == "MacOS" { directory = directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+        return directory.appendingPathComponent("tern")
+    }()
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test(arguments: Fixtures.modelNames)
+    func runJSONReproducesGreedyReference(model: String) throws {
+        let prompt = try Fixtures.reference(model)["prompts"]!.arrayValue![0]
+        let ids = prompt["ids"]!.ints.map(String.init).joined(separator: ",")
+        let result = try Self.run(["run", "--model", Fixtures.model(model).path, "--prompt-ids", ids,
+                                   "--max-tokens", "32", "--temperature", "0", "--ignore-eos", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try JSONParser.parse(result.stdout)
+        #expect(output["tokens"]!.ints == prompt["greedy"]!.ints)
+        #expect(output["prompt_tokens"]!.ints == prompt["ids"]!.ints)
+        #expect(output["finish_reason"]?.stringValue == "length")
+    }
+
+    @Test func runWithTextPromptTokenizesLikeTransformers() throws {
+        let prompt = try Fixtures.reference("llama2-spm")["prompts"]!.arrayValue![1]
+        let result = try Self.run(["run", "--model", Fixtures.model("llama2-spm").path, "--prompt", prompt["text"]!.stringValue!,
+                                   "--max-tokens", "32", "--temperature", "0", "--ignore-eos", "--json"])
+        let output = try JSONParser.parse(result.stdout)
+        #expect(output["prompt_tokens"]!.ints == prompt["ids"]!.ints)
+        #expect(output["tokens"]!.ints == prompt["greedy"]!.ints)
+    }
+
+    @Test func infoDescribesTheModel() throws {
+        let result = try Self.run(["info", "--model", Fixtures.model("qwen2-bf16").path])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Qwen2ForCausalLM") && result.stdout.contains("BF16") && result.stdout.contains("2 KV heads"))
+    }
+
+    @Test func errorsAreOneClearLine() throws {
+        let empty = try Fixtures.temporaryDirectory()
+        let cases: [([String], String)] = [
+            (["run", "--model", "/nonexistent/model", "--prompt", "hi"], "does not exist"),
+            (["run", "--model", empty.path, "--prompt", "hi"], "no config.json"),
+            (["info", "--model", empty.path], "no config.json"),
+            (["run", "--model", Fixtures.model("qwen2-bpe").path, "--prompt-ids", "1,x"], "comma-separated"),
+        ]
+        for (arguments, message) in cases {
+            let result = try Self.run(arguments)
+            #expect(result.status != 0)
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count <= 3, "no stack trace: \(result.stderr)")
+        }
+    }
+
+    @Test func corruptWeightsAreAnErrorNotACrash() throws {
+        let copy = try Fixtures.temporaryDirectory()
+        let source = Fixtures.model("qwen2-bpe")
+        for file in try FileManager.default.contentsOfDirectory(atPath: source.path) {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: copy.appendingPathComponent(file))
+        }
+        let weights = copy.appendingPathComponent("model.safetensors")
+        let data = try Data(contentsOf: weights)
+        try data.prefix(data.count - 1000).write(to: weights)
+        let result = try Self.run(["run", "--model", copy.path, "--prompt", "hi"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains("truncated"), "\(result.stderr)")
+    }
+}
