@@ -12,6 +12,7 @@ logits file references/NAME.logits.f32 (little-endian float32, rows in the JSON'
 """
 import glob
 import json
+import json.decoder
 import os
 import re
 import struct
@@ -63,7 +64,7 @@ def corpus():
                 if entry:
                     texts.append(entry)
     texts += [s for s in TEST_STRINGS if s] * 3
-    texts.append(open(__file__, encoding="utf-8").read())
+    texts.append(open(json.decoder.__file__, encoding="utf-8").read())  # some code
     return texts
 
 
@@ -215,13 +216,14 @@ def main():
         texts, 1500, LLAMA3_SPLIT, ["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>",
                                     "<|start_header_id|>", "<|end_header_id|>"],
         "<|begin_of_text|>", "<|end_of_text|>", nfc=False)
-    build("llama3-bpe", LlamaConfig(num_attention_heads=4, num_key_value_heads=2, rms_norm_eps=1e-5,
-                                    tie_word_embeddings=True, rope_theta=500000.0,
-                                    rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
-                                                  "high_freq_factor": 4.0,
-                                                  "original_max_position_embeddings": 64},
-                                    **small),
-          llama3, l3_special, l3_bos, seed=2)
+    llama3_config = lambda: LlamaConfig(num_attention_heads=4, num_key_value_heads=2, rms_norm_eps=1e-5,
+                                        tie_word_embeddings=True, rope_theta=500000.0,
+                                        rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                                      "high_freq_factor": 4.0,
+                                                      "original_max_position_embeddings": 64},
+                                        **small)
+    build("llama3-bpe", llama3_config(), llama3, l3_special, l3_bos, seed=2)
+    build("llama3-f16", llama3_config(), llama3, l3_special, l3_bos, dtype=torch.float16, seed=6)
 
     qwen, qwen_special, qwen_bos = train_byte_level(
         texts, 1500, QWEN2_SPLIT, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], None, "<|endoftext|>", nfc=True)

@@ -7,7 +7,7 @@ enum Fixtures {
     static let root = repoRoot.appendingPathComponent("Tests/Fixtures")
     static let sharedVocab = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/vocab")
 
-    static let modelNames = ["llama2-spm", "llama3-bpe", "qwen2-bpe", "qwen2-bf16", "mistral-window"]
+    static let modelNames = ["llama2-spm", "llama3-bpe", "llama3-f16", "qwen2-bpe", "qwen2-bf16", "mistral-window"]
 
     static func model(_ name: String) -> URL { root.appendingPathComponent("models/\(name)") }
 

@@ -14,7 +14,6 @@ enum tern_weight_type {
 
 float tern_f16_to_f32(uint16_t h);
 float tern_bf16_to_f32(uint16_t h);
-uint16_t tern_f32_to_f16(float f);
 
 /// Converts `count` elements of a weight row of type `type` to f32.
 void tern_convert_row(int type, const void *src, float *dst, size_t count);
