@@ -19,19 +19,21 @@ let package = Package(
         .target(name: "TernFormats"),
         // Text to token ids and back (BPE, SentencePiece-style BPE), streaming-safe decoding.
         .target(name: "TernTokenizer", dependencies: ["TernFormats"]),
+        // Chat templates: a Jinja interpreter and the model's template around it.
+        .target(name: "TernTemplates", dependencies: ["TernFormats"]),
         // Tensors, weight views and the operations the models are written against.
         .target(name: "TernOps", dependencies: ["CTernKernels", "TernFormats"]),
         // One file per architecture family, plus the registry from model_type.
         .target(name: "TernModels", dependencies: ["TernOps", "TernFormats"]),
         // Sampling, stop checking and the generation loop.
-        .target(name: "TernEngine", dependencies: ["TernModels", "TernTokenizer", "TernFormats"]),
+        .target(name: "TernEngine", dependencies: ["TernModels", "TernTokenizer", "TernTemplates", "TernFormats"]),
         .executableTarget(
             name: "TernCLI",
             dependencies: ["TernEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "TernTests",
-            dependencies: ["TernEngine", "TernModels", "TernTokenizer", "TernFormats", "TernOps", "CTernKernels"],
+            dependencies: ["TernEngine", "TernModels", "TernTokenizer", "TernTemplates", "TernFormats", "TernOps", "CTernKernels"],
             exclude: []
         ),
     ]

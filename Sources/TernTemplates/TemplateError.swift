@@ -1,0 +1,33 @@
+// Errors of the template engine, naming the line and column of the template they concern.
+
+public struct TemplateError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public let line: Int
+    public let column: Int
+
+    public init(_ message: String, at position: SourcePosition) {
+        self.message = message
+        line = position.line
+        column = position.column
+    }
+
+    public var description: String { "chat template error at line \(line), column \(column): \(message)" }
+}
+
+public struct SourcePosition: Equatable, Sendable {
+    public let line: Int
+    public let column: Int
+
+    static let start = SourcePosition(line: 1, column: 1)
+}
+
+/// An evaluation error before its position is known; the statement running it adds the place.
+struct EvaluationError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// raise_exception() from the template itself: its message is shown as the template wrote it.
+struct RaisedException: Error {
+    let message: String
+}

@@ -1,0 +1,98 @@
+// Chat templates rendered by Tern's Jinja interpreter against Python jinja2 as transformers configures it.
+import Foundation
+import Testing
+import TernFormats
+@testable import TernTemplates
+
+@Suite struct ChatTemplateReferenceTests {
+    static let directory = Fixtures.root.appendingPathComponent("templates")
+
+    static func expected() throws -> JSONValue {
+        try JSONParser.parse(contentsOf: directory.appendingPathComponent("expected.json"))
+    }
+
+    @Test(arguments: ["llama2", "llama3", "qwen2", "yi", "chatglm3", "baichuan2", "mistral", "constructs"])
+    func rendersLikeJinja2(template name: String) throws {
+        let expected = try Self.expected()
+        let source = try String(contentsOf: Self.directory.appendingPathComponent("\(name).jinja"), encoding: .utf8)
+        var special: [String: String] = [:]
+        for (key, value) in expected["special_tokens"]!.objectValue!.pairs { special[key] = value.stringValue }
+        let template = try ChatTemplate(source: source, specialTokens: special)
+        let cases = expected["cases"]!.arrayValue!.filter { $0["template"]?.stringValue == name }
+        #expect(cases.count == 10)
+        for testCase in cases {
+            let conversation = expected["conversations"]![testCase["conversation"]!.stringValue!]!
+            let label = "\(name)/\(testCase["conversation"]!.stringValue!)/\(testCase["add_generation_prompt"]!.boolValue!)"
+            let render = {
+                try template.render(messages: conversation["messages"]!.arrayValue!,
+                                    addGenerationPrompt: testCase["add_generation_prompt"]!.boolValue!,
+                                    tools: conversation["tools"]?.arrayValue)
+            }
+            if let message = testCase["error"]?.stringValue {
+                #expect(throws: TemplateError.self, "\(label)") { try render() }
+                do { _ = try render() } catch let error as TemplateError {
+                    #expect(error.message.contains(message), "\(label): \(error)")
+                }
+            } else {
+                let output = try render()
+                #expect(output == testCase["output"]!.stringValue!, "\(label)")
+            }
+        }
+    }
+}
+
+@Suite struct JinjaErrorTests {
+    static func error(_ source: String, limits: RenderLimits = RenderLimits()) -> TemplateError? {
+        do {
+            _ = try JinjaTemplate(source).render([:], limits: limits)
+            return nil
+        } catch let error as TemplateError {
+            return error
+        } catch {
+            Issue.record("unexpected error type: \(error)")
+            return nil
+        }
+    }
+
+    @Test func unclosedBlockNamesItsPlace() throws {
+        let error = try #require(Self.error("line one\n{% if x %}\nno end"))
+        #expect(error.message.contains("endif"))
+        #expect(error.line == 3)
+    }
+
+    @Test func unknownFilterNamesLineAndColumn() throws {
+        let error = try #require(Self.error("ok\n  {{ name | frobnicate }}"))
+        #expect(error.message == "unknown filter 'frobnicate'")
+        #expect(error.line == 2 && error.column == 13)
+    }
+
+    @Test func raiseExceptionCarriesTheTemplatesMessage() throws {
+        let error = try #require(Self.error("{% if true %}\n{{ raise_exception('roles must alternate') }}{% endif %}"))
+        #expect(error.message.contains("roles must alternate"))
+        #expect(error.line == 2)
+    }
+
+    @Test func undefinedAttributeIsAnError() throws {
+        let error = try #require(Self.error("{{ missing.attr }}"))
+        #expect(error.message == "'missing' is undefined")
+    }
+
+    @Test func runawayLoopsStop() throws {
+        var limits = RenderLimits()
+        limits.maxLoopIterations = 10_000
+        let error = try #require(Self.error("{% for a in range(200) %}{% for b in range(200) %}{% endfor %}{% endfor %}", limits: limits))
+        #expect(error.message.contains("loop iterations"))
+        let recursion = try #require(Self.error("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"))
+        #expect(recursion.message.contains("nested deeper"))
+    }
+
+    @Test(arguments: ["{{ }}", "{% for %}", "{% endfor %}", "{{ 'unterminated }}", "{% set = 1 %}", "{{ a b }}", "{% unknown %}", "{# never closed"])
+    func malformedTemplatesAreErrors(source: String) {
+        #expect(Self.error(source) != nil, "\(source)")
+    }
+
+    @Test func strftimeNowFormatsTheCurrentDate() throws {
+        let year = Calendar.current.component(.year, from: Date())
+        #expect(try JinjaTemplate("{{ strftime_now('%Y') }}").render([:]) == String(year))
+    }
+}
