@@ -115,8 +115,11 @@ def train_byte_level(texts, vocab_size, split, specials, bos, eos, nfc):
     return tok, {"bos_token": bos, "eos_token": eos}, bool(bos)
 
 
-def save_tokenizer(tok, special, add_bos, out_dir):
+def save_tokenizer(tok, special, add_bos, out_dir, chat_template):
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, **{k: v for k, v in special.items() if v})
+    if chat_template:
+        with open(os.path.join(ROOT, "templates", f"{chat_template}.jinja"), encoding="utf-8") as f:
+            fast.chat_template = f.read()
     fast.save_pretrained(out_dir)
     path = os.path.join(out_dir, "tokenizer_config.json")
     cfg = json.load(open(path))
@@ -149,18 +152,22 @@ def greedy(model, ids, steps):
     return tokens[len(ids):], min(margins)
 
 
-def build(name, config, tok, special, add_bos, dtype=torch.float32, shard=None, seed=0):
+def build(name, config, tok, special, add_bos, dtype=torch.float32, shard=None, seed=0, chat_template=None):
     """Writes the model; a seed whose greedy runs have a near-tie is replaced by the next one."""
-    while build_once(name, config, tok, special, add_bos, dtype, shard, seed) < 1e-3:
+    while build_once(name, config, tok, special, add_bos, dtype, shard, seed, chat_template) < 1e-3:
         seed += 100
 
 
-def build_once(name, config, tok, special, add_bos, dtype, shard, seed):
+CHAT = [{"role": "system", "content": "你是一个诗人。"}, {"role": "user", "content": "写一首关于月亮的诗"},
+        {"role": "assistant", "content": "床前明月光"}, {"role": "user", "content": "Tell me a fortune 🦙"}]
+
+
+def build_once(name, config, tok, special, add_bos, dtype, shard, seed, chat_template):
     out_dir = os.path.join(ROOT, "models", name)
     os.makedirs(out_dir, exist_ok=True)
     for old in glob.glob(os.path.join(out_dir, "*")):
         os.remove(old)
-    fast = save_tokenizer(tok, special, add_bos, out_dir)
+    fast = save_tokenizer(tok, special, add_bos, out_dir, chat_template)
     config.vocab_size = tok.get_vocab_size()
     config.bos_token_id = tok.token_to_id(special["bos_token"]) if special.get("bos_token") else None
     config.eos_token_id = tok.token_to_id(special["eos_token"])
@@ -195,6 +202,10 @@ def build_once(name, config, tok, special, add_bos, dtype, shard, seed):
             f.write(struct.pack(f"<{rows.numel()}f", *rows.flatten().tolist()))
     reference = {"model": name, "vocab_size": config.vocab_size, "dtype": str(dtype).replace("torch.", ""),
                  "strings": strings, "prompts": prompts}
+    if chat_template:
+        text = fast.apply_chat_template(CHAT, add_generation_prompt=True, tokenize=False)
+        ids = fast.apply_chat_template(CHAT, add_generation_prompt=True, tokenize=True, return_dict=False)
+        reference["chat"] = {"messages": CHAT, "text": text, "ids": list(ids)}
     with open(os.path.join(ROOT, "references", f"{name}.json"), "w") as f:
         json.dump(reference, f, indent=1, ensure_ascii=False)
     margin = min(p["min_margin"] for p in prompts)
@@ -222,14 +233,14 @@ def main():
                                                       "high_freq_factor": 4.0,
                                                       "original_max_position_embeddings": 64},
                                         **small)
-    build("llama3-bpe", llama3_config(), llama3, l3_special, l3_bos, seed=2)
+    build("llama3-bpe", llama3_config(), llama3, l3_special, l3_bos, seed=2, chat_template="llama3")
     build("llama3-f16", llama3_config(), llama3, l3_special, l3_bos, dtype=torch.float16, seed=6)
 
     qwen, qwen_special, qwen_bos = train_byte_level(
         texts, 1500, QWEN2_SPLIT, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], None, "<|endoftext|>", nfc=True)
     qwen_config = lambda: Qwen2Config(num_attention_heads=4, num_key_value_heads=2, rms_norm_eps=1e-6,
                                       tie_word_embeddings=True, rope_theta=1000000.0, **small)
-    build("qwen2-bpe", qwen_config(), qwen, qwen_special, qwen_bos, seed=3)
+    build("qwen2-bpe", qwen_config(), qwen, qwen_special, qwen_bos, seed=3, chat_template="qwen2")
     build("qwen2-bf16", qwen_config(), qwen, qwen_special, qwen_bos, dtype=torch.bfloat16, seed=4)
 
     build("mistral-window", MistralConfig(num_attention_heads=4, num_key_value_heads=2, sliding_window=4,

@@ -8,7 +8,7 @@ struct Tern: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "Tern: run open LLMs (LLaMA, Qwen2, Mistral) on your own machine.",
-        subcommands: [RunCommand.self, InfoCommand.self]
+        subcommands: [RunCommand.self, ChatCommand.self, TemplateCommand.self, InfoCommand.self]
     )
 }
 

@@ -2,6 +2,7 @@
 import Foundation
 import TernFormats
 import TernModels
+import TernTemplates
 import TernTokenizer
 
 public struct EngineError: Error, CustomStringConvertible, Equatable {
@@ -17,6 +18,8 @@ public final class LoadedModel: Sendable {
     public let generationConfig: GenerationConfig
     /// Tokens that end a sequence unless the request ignores EOS.
     public let endTokenIds: Set<Int>
+    /// The model's own chat template, or why chat requests cannot be served without one given.
+    public let chatTemplate: Result<ChatTemplate, EngineError>
 
     public init(directory: URL) throws {
         var isDirectory: ObjCBool = false
@@ -33,6 +36,24 @@ public final class LoadedModel: Sendable {
         var ends = Set(generationConfig.eosTokenIds).union(model.config.eosTokenIds)
         if let eos = tokenizer.eosTokenId { ends.insert(eos) }
         endTokenIds = ends
+        do {
+            if let template = try ChatTemplate.load(directory: directory) {
+                chatTemplate = .success(template)
+            } else {
+                chatTemplate = .failure(EngineError("the model has no chat template; give one with --chat-template FILE"))
+            }
+        } catch {
+            chatTemplate = .failure(EngineError("the model's chat template cannot be used: \(error)"))
+        }
+    }
+
+    /// The chat prompt builder: the template from `overrideFile` if given, else the model's own.
+    public func chatPrompt(overrideFile: String? = nil) throws -> ChatPrompt {
+        if let overrideFile {
+            let template = try ChatPrompt.template(file: overrideFile, specialTokensOf: try? chatTemplate.get(), tokenizer: tokenizer)
+            return ChatPrompt(template: template, tokenizer: tokenizer)
+        }
+        return ChatPrompt(template: try chatTemplate.get(), tokenizer: tokenizer)
     }
 
     public var name: String { directory.lastPathComponent }

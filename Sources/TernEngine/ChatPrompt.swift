@@ -1,0 +1,37 @@
+// Turns a conversation into prompt tokens: the model's chat template renders it, then the
+// text is tokenized with special tokens recognised and BOS added only if the template did not write it.
+import Foundation
+import TernFormats
+import TernTemplates
+import TernTokenizer
+
+public struct ChatPrompt: Sendable {
+    public let template: ChatTemplate
+    public let tokenizer: Tokenizer
+
+    public init(template: ChatTemplate, tokenizer: Tokenizer) {
+        self.template = template
+        self.tokenizer = tokenizer
+    }
+
+    /// Reads a template file given by the user (`--chat-template FILE`), keeping the model's special tokens.
+    public static func template(file: String, specialTokensOf model: ChatTemplate?, tokenizer: Tokenizer) throws -> ChatTemplate {
+        let source: String
+        do { source = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw EngineError("cannot read chat template \(file): \(error.localizedDescription)")
+        }
+        var special = model?.specialTokens ?? [:]
+        if special["bos_token"] == nil, let bos = tokenizer.bosToken { special["bos_token"] = bos }
+        if special["eos_token"] == nil, let eos = tokenizer.eosToken { special["eos_token"] = eos }
+        return try ChatTemplate(source: source, specialTokens: special)
+    }
+
+    public func render(messages: [JSONValue], addGenerationPrompt: Bool = true, tools: [JSONValue]? = nil) throws -> String {
+        try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt, tools: tools)
+    }
+
+    public func tokenize(_ rendered: String) -> [Int] {
+        let startsWithBOS = tokenizer.bosToken.map { !$0.isEmpty && rendered.hasPrefix($0) } ?? false
+        return tokenizer.encode(rendered, addSpecialTokens: !startsWithBOS)
+    }
+}
