@@ -11,6 +11,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // Hot loops in C, with runtime CPU dispatch added per function.
@@ -27,13 +32,31 @@ let package = Package(
         .target(name: "TernModels", dependencies: ["TernOps", "TernFormats"]),
         // Sampling, stop checking and the generation loop.
         .target(name: "TernEngine", dependencies: ["TernModels", "TernTokenizer", "TernTemplates", "TernFormats"]),
+        // The OpenAI-compatible HTTP server: DTOs, routes, SSE, auth, metrics. Knows nothing of tensors.
+        .target(
+            name: "TernServer",
+            dependencies: [
+                "TernEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "TernCLI",
-            dependencies: ["TernEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "TernEngine", "TernServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .testTarget(
             name: "TernTests",
-            dependencies: ["TernEngine", "TernModels", "TernTokenizer", "TernTemplates", "TernFormats", "TernOps", "CTernKernels"],
+            dependencies: [
+                "TernEngine", "TernServer", "TernModels", "TernTokenizer", "TernTemplates", "TernFormats", "TernOps", "CTernKernels",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             exclude: []
         ),
     ]

@@ -4,11 +4,11 @@ import Foundation
 import TernEngine
 
 @main
-struct Tern: ParsableCommand {
+struct Tern: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "Tern: run open LLMs (LLaMA, Qwen2, Mistral) on your own machine.",
-        subcommands: [RunCommand.self, ChatCommand.self, TemplateCommand.self, InfoCommand.self]
+        subcommands: [ServeCommand.self, RunCommand.self, ChatCommand.self, TemplateCommand.self, InfoCommand.self]
     )
 }
 

@@ -1,0 +1,79 @@
+// `tern serve`: the OpenAI-compatible server.
+import ArgumentParser
+import Foundation
+import Logging
+import TernEngine
+import TernServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve a model over the OpenAI API.")
+
+    @Option(help: "Model folder (env MODEL_PATH).") var model: String?
+    @Option(name: .customLong("served-model-name"), help: "Model id clients use (default: the folder's name).") var servedModelName: String?
+    @Option(help: "Address to listen on (env HOST, default 0.0.0.0).") var host: String?
+    @Option(help: "Port (env PORT, default 8000).") var port: Int?
+    @Option(name: .customLong("api-key"), help: "Accepted API key, repeatable (env API_KEY, comma-separated).") var apiKeys: [String] = []
+    @Option(name: .customLong("max-model-len"), help: "Context length (default: the model's, at most 4096).") var maxModelLength: Int?
+    @Option(name: .customLong("max-num-seqs"), help: "Sequences run together (default 16).") var maxNumSeqs: Int?
+    @Option(name: .customLong("max-num-queued-reqs"), help: "Waiting requests before 429 (default 256).") var maxQueued: Int?
+    @Option(name: .customLong("max-request-body-bytes"), help: "Largest request body (default 16 MiB).") var maxBodyBytes: Int?
+    @Option(name: .customLong("chat-template"), help: "Jinja chat template file to use instead of the model's.") var chatTemplate: String?
+    @Option(name: .customLong("shutdown-grace-seconds"), help: "Time running requests get to finish on SIGTERM (default 30).") var grace: Int?
+    @Flag(name: .customLong("protect-metrics"), help: "Require the API key on /metrics too.") var protectMetrics = false
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).") var logLevel: String?
+    @Option(help: "YAML file with the same settings (flag names as keys).") var config: String?
+
+    func run() async throws {
+        do {
+            let sources = try SettingSources(configFile: config)
+            var options = ServerOptions()
+            options.host = sources.resolve(host, env: "HOST", key: "host") ?? "0.0.0.0"
+            options.port = try sources.resolve(port, env: "PORT", key: "port", default: 8000)
+            options.apiKeys = apiKeys.isEmpty
+                ? (sources.text(env: "API_KEY", key: "api-key")?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
+                : apiKeys
+            options.maxBodyBytes = try sources.resolve(maxBodyBytes, env: nil, key: "max-request-body-bytes", default: 16 << 20)
+            options.protectMetrics = sources.resolve(protectMetrics, env: nil, key: "protect-metrics")
+            guard let modelPath = sources.resolve(model, env: "MODEL_PATH", key: "model") else {
+                throw SettingsError("no model given: pass --model DIR or set MODEL_PATH")
+            }
+            let levelName = sources.resolve(logLevel, env: "LOG_LEVEL", key: "log-level") ?? "info"
+            guard let level = Logger.Level(rawValue: levelName.lowercased()) else { throw SettingsError("unknown log level '\(levelName)'") }
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let logger = Logger(label: "tern")
+            let name = sources.resolve(servedModelName, env: "SERVED_MODEL_NAME", key: "served-model-name")
+            let requestedLength = try sources.resolve(maxModelLength, env: "MAX_MODEL_LEN", key: "max-model-len", default: 0)
+            let seqs = try sources.resolve(maxNumSeqs, env: nil, key: "max-num-seqs", default: 16)
+            let queued = try sources.resolve(maxQueued, env: nil, key: "max-num-queued-reqs", default: 256)
+            let template = sources.resolve(chatTemplate, env: nil, key: "chat-template")
+            let graceSeconds = try sources.resolve(grace, env: nil, key: "shutdown-grace-seconds", default: 30)
+            guard seqs > 0, queued >= 0, options.maxBodyBytes > 0, (1...65535).contains(options.port) || options.port == 0 else {
+                throw SettingsError("--max-num-seqs must be positive, --max-num-queued-reqs not negative, --port in 0...65535")
+            }
+            try await ServerRunner.run(options: options, gracePeriod: .seconds(graceSeconds), logger: logger) {
+                let start = Date()
+                let loaded = try LoadedModel(directory: URL(fileURLWithPath: modelPath))
+                var engineConfiguration = EngineConfiguration(
+                    maxModelLength: requestedLength > 0 ? requestedLength : min(loaded.model.config.maxPositionEmbeddings, 4096))
+                engineConfiguration.maxNumSeqs = seqs
+                engineConfiguration.maxNumQueuedRequests = queued
+                let server = ModelServer(name: name ?? loaded.name, loaded: loaded,
+                                         engine: Engine(loaded: loaded, configuration: engineConfiguration), chatTemplateFile: template)
+                let stats = server.engine.stats
+                logger.info("loaded \(loaded.model.config.architecture) from \(loaded.directory.path) as '\(server.name)' in \(String(format: "%.2f", Date().timeIntervalSince(start)))s: weights \(formatBytes(loaded.model.weightBytes)) (memory-mapped), KV cache \(formatBytes(stats.totalBlocks * engineConfiguration.blockSize * loaded.model.kvBytesPerToken)) for \(seqs) sequences of \(engineConfiguration.maxModelLength) tokens")
+                if case .failure(let error) = server.chatPrompt { logger.warning("chat requests will fail: \(error.message)") }
+                return server
+            }
+        } catch let error as SettingsError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        } catch let error as ServerRunError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,57 @@
+// `tern serve` settings from flags, environment variables and a YAML file: flag > env > file > default.
+import Foundation
+import Yams
+
+struct SettingSources {
+    let environment: [String: String]
+    /// Keys of the YAML file, with '-' and '_' treated alike.
+    let file: [String: Any]
+
+    init(configFile: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.environment = environment
+        guard let configFile else { file = [:]; return }
+        let text: String
+        do { text = try String(contentsOfFile: configFile, encoding: .utf8) } catch {
+            throw SettingsError("cannot read config file \(configFile): \(error.localizedDescription)")
+        }
+        let parsed: Any?
+        do { parsed = try Yams.load(yaml: text) } catch { throw SettingsError("config file \(configFile) is not valid YAML: \(error)") }
+        guard let mapping = parsed as? [String: Any] else {
+            if parsed == nil { file = [:]; return }
+            throw SettingsError("config file \(configFile) must be a mapping of setting names to values")
+        }
+        file = Dictionary(mapping.map { ($0.key.replacingOccurrences(of: "_", with: "-"), $0.value) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The text of a setting from the environment or the file.
+    func text(env: String?, key: String) -> String? {
+        if let env, let value = environment[env], !value.isEmpty { return value }
+        guard let value = file[key] else { return nil }
+        if let list = value as? [Any] { return list.map { "\($0)" }.joined(separator: ",") }
+        return "\(value)"
+    }
+
+    func resolve(_ flag: String?, env: String?, key: String) -> String? {
+        flag ?? text(env: env, key: key)
+    }
+
+    func resolve(_ flag: Int?, env: String?, key: String, default fallback: Int) throws -> Int {
+        if let flag { return flag }
+        guard let text = text(env: env, key: key) else { return fallback }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+            throw SettingsError("\(key) must be an integer, got '\(text)'")
+        }
+        return value
+    }
+
+    func resolve(_ flag: Bool, env: String?, key: String) -> Bool {
+        if flag { return true }
+        guard let text = text(env: env, key: key)?.lowercased() else { return false }
+        return ["1", "true", "yes", "on"].contains(text)
+    }
+}
+
+struct SettingsError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

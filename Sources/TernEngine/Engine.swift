@@ -1,0 +1,204 @@
+// The engine: one dedicated thread owns the model and runs step after step. Each step admits
+// waiting requests, runs one forward pass over every running sequence (prefills and decodes
+// together) and hands each sequence its token. Callers talk to it only through submit/abort.
+import Foundation
+import TernModels
+import TernOps
+
+public final class Engine: @unchecked Sendable {
+    public let loaded: LoadedModel
+    public let configuration: EngineConfiguration
+    private let pool: BlockPool
+    private let cache: PagedKVCache
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    private var inbox: [(EngineRequest, AsyncStream<EngineEvent>.Continuation)] = []
+    private var aborted: Set<String> = []
+    private var waitingCount = 0
+    private var published = EngineStats()
+    private var running = true
+    private var loopAlive = false
+    // Owned by the engine thread:
+    private var waiting: [ActiveSequence] = []
+    private var active: [ActiveSequence] = []
+
+    public init(loaded: LoadedModel, configuration: EngineConfiguration) {
+        self.loaded = loaded
+        self.configuration = configuration
+        let perSequence = (configuration.maxModelLength + configuration.blockSize - 1) / configuration.blockSize
+        let blocks = configuration.blockCount ?? perSequence * configuration.maxNumSeqs
+        pool = BlockPool(blockSize: configuration.blockSize, blockCount: blocks)
+        cache = loaded.model.makeKVCache(blockSize: configuration.blockSize, blockCount: blocks)
+        published.totalBlocks = blocks
+        let thread = Thread { [self] in runLoop() }
+        thread.name = "tern-engine"
+        thread.stackSize = 8 << 20
+        loopAlive = true
+        thread.start()
+    }
+
+    /// Queues a request; its events arrive on the returned stream. Dropping or cancelling the
+    /// consumer of the stream aborts the request.
+    public func submit(_ request: EngineRequest) throws -> AsyncStream<EngineEvent> {
+        do {
+            try RequestValidation.check(prompt: request.promptTokens, parameters: request.parameters,
+                                        vocabularySize: loaded.model.config.vocabSize, maxModelLength: configuration.maxModelLength)
+        } catch let error as EngineError {
+            throw SubmitError.invalid(error.message)
+        }
+        let needed = pool.blocksNeeded(forTokens: min(request.promptTokens.count + request.parameters.maxTokens, configuration.maxModelLength))
+        guard needed <= pool.blockCount else {
+            throw SubmitError.invalid("the request needs \(needed) KV cache blocks but the cache has only \(pool.blockCount)")
+        }
+        let (stream, continuation) = AsyncStream<EngineEvent>.makeStream()
+        condition.lock()
+        defer { condition.unlock() }
+        guard running, loopAlive else { throw SubmitError.stopped }
+        guard waitingCount < configuration.maxNumQueuedRequests else { throw SubmitError.queueFull(configuration.maxNumQueuedRequests) }
+        waitingCount += 1
+        inbox.append((request, continuation))
+        continuation.onTermination = { [weak self] termination in
+            if case .cancelled = termination { self?.abort(request.id) }
+        }
+        condition.signal()
+        return stream
+    }
+
+    /// Stops a request at once and frees its KV blocks (a client that went away).
+    public func abort(_ id: String) {
+        condition.lock()
+        aborted.insert(id)
+        condition.signal()
+        condition.unlock()
+    }
+
+    public var stats: EngineStats {
+        condition.lock()
+        defer { condition.unlock() }
+        return published
+    }
+
+    /// True while the step loop runs.
+    public var isAlive: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return loopAlive && running
+    }
+
+    /// Finishes the step loop; requests still queued get a failure event.
+    public func shutdown() {
+        condition.lock()
+        running = false
+        condition.signal()
+        condition.unlock()
+    }
+
+    // MARK: The step loop (engine thread only)
+
+    private func runLoop() {
+        while takeInbox() {
+            admit()
+            if !active.isEmpty { step() }
+            publish()
+        }
+        condition.lock()
+        let queued = inbox.map(\.1)
+        inbox.removeAll()
+        condition.unlock()
+        for continuation in (waiting + active).map(\.continuation) + queued {
+            continuation.yield(.failed("the server is shutting down"))
+            continuation.finish()
+        }
+        condition.lock()
+        loopAlive = false
+        condition.unlock()
+    }
+
+    /// Moves new requests and aborts in; sleeps while there is nothing to do. False when stopping.
+    private func takeInbox() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while running && inbox.isEmpty && aborted.isEmpty && active.isEmpty && waiting.isEmpty {
+            condition.wait()
+        }
+        guard running else { return false }
+        for (request, continuation) in inbox {
+            waiting.append(ActiveSequence(request: request, continuation: continuation, loaded: loaded,
+                                          maxLength: configuration.maxModelLength))
+        }
+        inbox.removeAll()
+        if !aborted.isEmpty {
+            for sequence in (waiting + active) where aborted.contains(sequence.request.id) {
+                pool.release(&sequence.blockTable)
+                sequence.finish(.abort)
+            }
+            waiting.removeAll { aborted.contains($0.request.id) }
+            active.removeAll { aborted.contains($0.request.id) }
+            aborted.removeAll()
+        }
+        waitingCount = waiting.count
+        return true
+    }
+
+    /// First come, first served: a waiting request starts when a sequence slot and KV blocks
+    /// for its prompt and every token it may generate are free.
+    private func admit() {
+        while let next = waiting.first, active.count < configuration.maxNumSeqs {
+            let tokens = min(next.request.promptTokens.count + next.request.parameters.maxTokens, configuration.maxModelLength)
+            guard pool.reserve(&next.blockTable, forTokens: tokens) else { break }
+            active.append(waiting.removeFirst())
+        }
+    }
+
+    private func step() {
+        let chunks = active.map { sequence -> SequenceChunk in
+            sequence.isPrefilled
+                ? SequenceChunk(tokens: [sequence.state.outputTokens.last!], startPosition: sequence.state.length - 1, blockTable: sequence.blockTable)
+                : SequenceChunk(tokens: sequence.request.promptTokens, startPosition: 0, blockTable: sequence.blockTable)
+        }
+        let logits = loaded.model.forward(ForwardBatch(chunks), cache: cache)
+        var finished: [(ActiveSequence, FinishReason)] = []
+        for (index, sequence) in active.enumerated() {
+            sequence.isPrefilled = true
+            let step = sequence.state.accept(logits: logits.rows(ofSequence: index).first!)
+            sequence.continuation.yield(.token(step))
+            if let reason = step.finishReason {
+                pool.release(&sequence.blockTable)
+                finished.append((sequence, reason))
+            }
+        }
+        active.removeAll { sequence in finished.contains { $0.0 === sequence } }
+        // Stats first, so whoever sees a request finish also sees it gone from the running count.
+        publish()
+        for (sequence, reason) in finished { sequence.finish(reason) }
+    }
+
+    private func publish() {
+        condition.lock()
+        published.running = active.count
+        published.waiting = waiting.count + inbox.count
+        published.usedBlocks = pool.blockCount - pool.freeBlockCount
+        condition.unlock()
+    }
+}
+
+/// A request inside the engine, with its generation state and KV blocks.
+final class ActiveSequence {
+    let request: EngineRequest
+    let continuation: AsyncStream<EngineEvent>.Continuation
+    var state: SequenceState
+    var blockTable: [Int32] = []
+    var isPrefilled = false
+
+    init(request: EngineRequest, continuation: AsyncStream<EngineEvent>.Continuation, loaded: LoadedModel, maxLength: Int) {
+        self.request = request
+        self.continuation = continuation
+        state = SequenceState(prompt: request.promptTokens, parameters: request.parameters, tokenizer: loaded.tokenizer,
+                              modelEndTokens: loaded.endTokenIds, maxLength: maxLength)
+    }
+
+    func finish(_ reason: FinishReason) {
+        continuation.yield(.finished(reason, TokenUsage(promptTokens: request.promptTokens.count, completionTokens: state.outputTokens.count)))
+        continuation.finish()
+    }
+}

@@ -1,0 +1,64 @@
+// Plain data crossing the boundary between the server and the engine.
+
+public struct EngineRequest: Sendable {
+    public let id: String
+    public let promptTokens: [Int]
+    public let parameters: SamplingParameters
+
+    public init(id: String, promptTokens: [Int], parameters: SamplingParameters) {
+        self.id = id
+        self.promptTokens = promptTokens
+        self.parameters = parameters
+    }
+}
+
+public struct TokenUsage: Sendable, Equatable {
+    public let promptTokens: Int
+    public let completionTokens: Int
+}
+
+public enum EngineEvent: Sendable {
+    /// One generated token and the text it made final.
+    case token(TokenStep)
+    /// The sequence ended; always the last event of a stream.
+    case finished(FinishReason, TokenUsage)
+    /// The request failed inside the engine; also a last event.
+    case failed(String)
+}
+
+public struct EngineConfiguration: Sendable {
+    public var maxModelLength: Int
+    public var maxNumSeqs = 16
+    public var maxNumQueuedRequests = 256
+    public var blockSize = 16
+    /// KV blocks in the pool; nil gives every running sequence room for a full context.
+    public var blockCount: Int?
+
+    public init(maxModelLength: Int) {
+        self.maxModelLength = maxModelLength
+    }
+}
+
+public struct EngineStats: Sendable, Equatable {
+    public var running = 0
+    public var waiting = 0
+    public var usedBlocks = 0
+    public var totalBlocks = 0
+
+    public var kvCacheUsage: Double { totalBlocks == 0 ? 0 : Double(usedBlocks) / Double(totalBlocks) }
+}
+
+/// Why a request was refused at submission.
+public enum SubmitError: Error, Equatable, CustomStringConvertible {
+    case invalid(String)
+    case queueFull(Int)
+    case stopped
+
+    public var description: String {
+        switch self {
+        case .invalid(let message): return message
+        case .queueFull(let limit): return "too many waiting requests (limit \(limit)); retry later"
+        case .stopped: return "the engine is not running"
+        }
+    }
+}

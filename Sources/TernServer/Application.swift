@@ -1,0 +1,37 @@
+// Building the HTTP application: the router with its middleware and controllers.
+import Hummingbird
+import Logging
+
+public struct ServerOptions: Sendable {
+    public var host = "0.0.0.0"
+    public var port = 8000
+    public var apiKeys: [String] = []
+    public var maxBodyBytes = 16 << 20
+    /// Require the API key on /metrics too.
+    public var protectMetrics = false
+
+    public init() {}
+}
+
+public func buildRouter(slot: ModelSlot, options: ServerOptions, logger: Logger) -> Router<TernRequestContext> {
+    let router = Router(context: TernRequestContext.self)
+    router.add(middleware: RequestLogMiddleware(logger: logger))
+    router.add(middleware: OpenAIErrorMiddleware())
+    var open: Set<String> = ["/health", "/livez"]
+    if !options.protectMetrics { open.insert("/metrics") }
+    router.add(middleware: APIKeyMiddleware(keys: options.apiKeys, openPaths: open))
+    OpenAIController(slot: slot, maxBodyBytes: options.maxBodyBytes).register(on: router)
+    UtilityController(slot: slot, maxBodyBytes: options.maxBodyBytes).register(on: router)
+    return router
+}
+
+public func buildApplication(slot: ModelSlot, options: ServerOptions, logger: Logger,
+                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    -> Application<RouterResponder<TernRequestContext>> {
+    Application(
+        router: buildRouter(slot: slot, options: options, logger: logger),
+        configuration: .init(address: .hostname(options.host, port: options.port), serverName: "tern"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) },
+        logger: logger
+    )
+}

@@ -1,0 +1,112 @@
+// Runs a completion for the routes: JSON for a whole answer, Server-Sent Events for a stream.
+// The client hanging up at any point cancels the work, which aborts its sequences in the engine.
+import Foundation
+import Hummingbird
+import TernEngine
+import TernFormats
+
+struct CompletionHandler {
+    let service: GenerationService
+    let responder: CompletionResponder
+    let options: GenerationOptions
+    let promptTokenCount: Int
+    /// Text put before each choice's output (the prompt, for completions with echo).
+    let prefixes: [String]
+
+    func respond(prompts: [[Int]], body: RequestBody, usage: UsageBox) async throws -> Response {
+        let events = try service.start(prompts: prompts, options: options)
+        let choices = prompts.count * options.n
+        if options.stream {
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                            body: .init { writer in
+                                try await body.consumeWithCancellationOnInboundClose { _ in
+                                    try await stream(events, choices: choices, usage: usage, writer: &writer)
+                                }
+                                try await writer.finish(nil)
+                            })
+        }
+        let results = try await body.consumeWithCancellationOnInboundClose { _ in try await collect(events, choices: choices) }
+        usage.record(results, promptTokens: promptTokenCount)
+        let json = responder.body(results, promptTokens: promptTokenCount, prefixes: prefixes)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json.serialized)))
+    }
+
+    private func collect(_ events: AsyncStream<ChoiceEvent>, choices: Int) async throws -> [ChoiceResult] {
+        var results = [ChoiceResult](repeating: ChoiceResult(), count: choices)
+        for await choice in events {
+            switch choice.event {
+            case .token(let step):
+                results[choice.index].text += step.text
+                results[choice.index].tokens.append(step)
+            case .finished(let reason, let tokenUsage):
+                results[choice.index].finishReason = reason
+                results[choice.index].usage = tokenUsage
+            case .failed(let message):
+                throw APIError(.internalServerError, message)
+            }
+        }
+        try Task.checkCancellation()
+        return results
+    }
+
+    private func stream(_ events: AsyncStream<ChoiceEvent>, choices: Int, usage: UsageBox, writer: inout any ResponseBodyWriter) async throws {
+        var results = [ChoiceResult](repeating: ChoiceResult(), count: choices)
+        var started = [Bool](repeating: false, count: choices)
+        var pending = [[TokenStep]](repeating: [], count: choices)
+        for index in 0..<choices where !prefixes[index].isEmpty || responder.kind == .chat {
+            // The first chunk opens each choice: the assistant role (chat) or the echoed prompt.
+            try await send(responder.chunk(index: index, text: prefixes[index], tokens: [], finishReason: nil, isFirst: true), &writer)
+            started[index] = true
+        }
+        for await choice in events {
+            let i = choice.index
+            switch choice.event {
+            case .token(let step):
+                results[i].tokens.append(step)
+                results[i].text += step.text
+                pending[i].append(step)
+                // Tokens whose text is held back (a possible stop string) ride along with the next chunk.
+                guard !step.text.isEmpty || step.finishReason != nil else { continue }
+                try await send(responder.chunk(index: i, text: step.text, tokens: pending[i], finishReason: step.finishReason, isFirst: !started[i]), &writer)
+                started[i] = true
+                pending[i] = []
+            case .finished(let reason, let tokenUsage):
+                results[i].usage = tokenUsage
+                if results[i].tokens.last?.finishReason == nil {
+                    try await send(responder.chunk(index: i, text: "", tokens: pending[i], finishReason: reason, isFirst: !started[i]), &writer)
+                }
+                results[i].finishReason = reason
+            case .failed(let message):
+                try await writer.write(ByteBuffer(string: "data: \(APIError(.internalServerError, message).bodyText)\n\n"))
+            }
+        }
+        try Task.checkCancellation()
+        usage.record(results, promptTokens: promptTokenCount)
+        if options.includeUsage {
+            try await send(responder.usageChunk(CompletionResponder.usage(results, promptTokens: promptTokenCount)), &writer)
+        }
+        try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+    }
+
+    private func send(_ chunk: JSONValue, _ writer: inout any ResponseBodyWriter) async throws {
+        try await writer.write(ByteBuffer(string: "data: \(chunk.serialized)\n\n"))
+    }
+}
+
+/// Token counts of a request, filled in by its handler and read by the request log.
+final class UsageBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: (prompt: Int, completion: Int)?
+
+    func record(_ results: [ChoiceResult], promptTokens: Int) {
+        lock.lock()
+        counts = (promptTokens, results.reduce(0) { $0 + ($1.usage?.completionTokens ?? $1.tokens.count) })
+        lock.unlock()
+    }
+
+    var summary: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return counts.map { "prompt_tokens=\($0.prompt) completion_tokens=\($0.completion)" } ?? ""
+    }
+}

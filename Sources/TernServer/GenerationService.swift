@@ -1,0 +1,81 @@
+// Submits a request's choices to the engine and merges their events; records metrics as
+// events arrive. A consumer that stops listening (client gone) aborts every choice.
+import Foundation
+import TernEngine
+
+struct ChoiceEvent: Sendable {
+    let index: Int
+    let event: EngineEvent
+}
+
+public final class GenerationService: Sendable {
+    let engine: Engine
+    let metrics: ServerMetrics
+    let retryAfterSeconds = 1
+
+    public init(engine: Engine, metrics: ServerMetrics) {
+        self.engine = engine
+        self.metrics = metrics
+    }
+
+    /// Starts `n` choices for each prompt (choice index = prompt index * n + i).
+    func start(prompts: [[Int]], options: GenerationOptions) throws -> AsyncStream<ChoiceEvent> {
+        var streams: [AsyncStream<EngineEvent>] = []
+        var ids: [String] = []
+        do {
+            for prompt in prompts {
+                var fitted = options
+                try fitted.fit(promptTokens: prompt.count, maxModelLength: engine.configuration.maxModelLength)
+                for i in 0..<options.n {
+                    var parameters = fitted.parameters
+                    // Each choice draws its own samples; a seed still makes the whole set reproducible.
+                    parameters.seed = parameters.seed.map { $0 &+ UInt64(i) }
+                    let id = UUID().uuidString
+                    streams.append(try engine.submit(EngineRequest(id: id, promptTokens: prompt, parameters: parameters)))
+                    ids.append(id)
+                }
+            }
+        } catch {
+            ids.forEach(engine.abort)
+            throw Self.apiError(error, retryAfter: retryAfterSeconds)
+        }
+        return merge(streams)
+    }
+
+    static func apiError(_ error: Error, retryAfter: Int) -> Error {
+        guard let submitError = error as? SubmitError else { return error }
+        switch submitError {
+        case .invalid(let message): return APIError.badRequest(message)
+        case .stopped: return APIError(.serviceUnavailable, submitError.description)
+        case .queueFull:
+            var apiError = APIError(.tooManyRequests, submitError.description)
+            apiError.headers[.retryAfter] = String(retryAfter)
+            return apiError
+        }
+    }
+
+    private func merge(_ streams: [AsyncStream<EngineEvent>]) -> AsyncStream<ChoiceEvent> {
+        let metrics = self.metrics
+        return AsyncStream { continuation in
+            let task = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for (index, stream) in streams.enumerated() {
+                        group.addTask {
+                            var timing = SequenceTiming(start: Date())
+                            for await event in stream {
+                                switch event {
+                                case .token: timing.tokenArrived()
+                                case .finished(let reason, let usage): metrics.record(timing, reason: reason, usage: usage)
+                                case .failed: break
+                                }
+                                continuation.yield(ChoiceEvent(index: index, event: event))
+                            }
+                        }
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+// Everything the routes need about the served model, and the slot that holds it while loading.
+import Foundation
+import TernEngine
+import TernTemplates
+
+public final class ModelServer: Sendable {
+    public let name: String
+    public let loaded: LoadedModel
+    public let engine: Engine
+    let service: GenerationService
+    let metrics: ServerMetrics
+    /// The chat prompt builder, or why chat requests cannot be served.
+    public let chatPrompt: Result<ChatPrompt, EngineError>
+    let created = Int(Date().timeIntervalSince1970)
+
+    public init(name: String, loaded: LoadedModel, engine: Engine, chatTemplateFile: String?) {
+        self.name = name
+        self.loaded = loaded
+        self.engine = engine
+        metrics = ServerMetrics(modelName: name)
+        service = GenerationService(engine: engine, metrics: metrics)
+        chatPrompt = Result { try loaded.chatPrompt(overrideFile: chatTemplateFile) }.mapError { error in
+            error as? EngineError ?? EngineError("\(error)")
+        }
+    }
+
+    var maxModelLength: Int { engine.configuration.maxModelLength }
+}
+
+/// The served model once loaded; requests before that get 503.
+public final class ModelSlot: @unchecked Sendable {
+    public enum State {
+        case loading
+        case ready(ModelServer)
+        case failed(String)
+    }
+
+    private let lock = NSLock()
+    private var current: State = .loading
+
+    public init() {}
+
+    public init(_ server: ModelServer) {
+        current = .ready(server)
+    }
+
+    public var state: State {
+        lock.lock()
+        defer { lock.unlock() }
+        return current
+    }
+
+    public func set(_ state: State) {
+        lock.lock()
+        current = state
+        lock.unlock()
+    }
+
+    func server() throws -> ModelServer {
+        switch state {
+        case .ready(let server): return server
+        case .loading: throw APIError(.serviceUnavailable, "the model is still loading")
+        case .failed(let message): throw APIError(.serviceUnavailable, "the model failed to load: \(message)")
+        }
+    }
+}

@@ -1,0 +1,170 @@
+// The OpenAI routes: /v1/models, /v1/chat/completions and /v1/completions.
+import Foundation
+import Hummingbird
+import TernEngine
+import TernFormats
+import TernTemplates
+
+struct OpenAIController {
+    let slot: ModelSlot
+    let maxBodyBytes: Int
+
+    func register(on router: Router<TernRequestContext>) {
+        router.get("/v1/models") { _, _ in try listModels() }
+        router.get("/v1/models/{id}") { _, context in
+            let server = try slot.server()
+            guard context.parameters.get("id") == server.name else {
+                throw APIError(.notFound, "The model `\(context.parameters.get("id") ?? "")` does not exist.", param: "model", code: "model_not_found")
+            }
+            return Self.json(Self.model(server))
+        }
+        router.post("/v1/chat/completions") { request, context in try await chatCompletion(request, context) }
+        router.post("/v1/completions") { request, context in try await completion(request, context) }
+    }
+
+    static func model(_ server: ModelServer) -> JSONValue {
+        ["id": .string(server.name), "object": "model", "created": .int(server.created), "owned_by": "tern",
+         "root": .string(server.loaded.directory.path), "parent": .null, "max_model_len": .int(server.maxModelLength)]
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.serialized)))
+    }
+
+    private func listModels() throws -> Response {
+        Self.json(["object": "list", "data": [Self.model(try slot.server())]])
+    }
+
+    /// Reads the JSON body, checks the model name, and returns the fields.
+    static func readBody(_ request: inout Request, server: ModelServer, limit: Int) async throws -> RequestFields {
+        let buffer = try await request.collectBody(upTo: limit)
+        let fields = try RequestFields(body: Array(buffer.readableBytesView))
+        let model = try fields.requiredString("model")
+        guard model == server.name else {
+            throw APIError(.notFound, "The model `\(model)` does not exist.", param: "model", code: "model_not_found")
+        }
+        return fields
+    }
+
+    private func chatCompletion(_ incoming: Request, _ context: TernRequestContext) async throws -> Response {
+        var request = incoming
+        let server = try slot.server()
+        let fields = try await Self.readBody(&request, server: server, limit: maxBodyBytes)
+        let options = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: true)
+        let prompt = try ChatRequest.promptTokens(fields, server: server)
+        let responder = CompletionResponder(kind: .chat, model: server.name, tokenizer: server.loaded.tokenizer,
+                                            wantsLogprobs: options.parameters.logprobs != nil)
+        let handler = CompletionHandler(service: server.service, responder: responder, options: options,
+                                        promptTokenCount: prompt.count, prefixes: Array(repeating: "", count: options.n))
+        return try await handler.respond(prompts: [prompt], body: request.body, usage: context.usage)
+    }
+
+    private func completion(_ incoming: Request, _ context: TernRequestContext) async throws -> Response {
+        var request = incoming
+        let server = try slot.server()
+        let fields = try await Self.readBody(&request, server: server, limit: maxBodyBytes)
+        let options = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: false)
+        let prompts = try CompletionRequest.prompts(fields, server: server)
+        let echo = try fields.bool("echo") ?? false
+        let prefixes = prompts.flatMap { prompt in
+            Array(repeating: echo ? server.loaded.tokenizer.decode(prompt, skipSpecialTokens: true) : "", count: options.n)
+        }
+        let responder = CompletionResponder(kind: .text, model: server.name, tokenizer: server.loaded.tokenizer,
+                                            wantsLogprobs: options.parameters.logprobs != nil)
+        let handler = CompletionHandler(service: server.service, responder: responder, options: options,
+                                        promptTokenCount: prompts.reduce(0) { $0 + $1.count }, prefixes: prefixes)
+        return try await handler.respond(prompts: prompts, body: request.body, usage: context.usage)
+    }
+}
+
+/// The prompt of a chat request: its messages laid out by the chat template, then tokenized.
+enum ChatRequest {
+    static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
+
+    static func promptTokens(_ fields: RequestFields, server: ModelServer) throws -> [Int] {
+        guard let list = fields.value("messages")?.arrayValue, !list.isEmpty else {
+            throw APIError.badRequest("'messages' must be a non-empty list", param: "messages")
+        }
+        let messages = try list.enumerated().map { try normalize($1, index: $0) }
+        let tools = try fields.value("tools").map { value -> [JSONValue] in
+            guard let tools = value.arrayValue else { throw APIError.badRequest("'tools' must be a list", param: "tools") }
+            return tools
+        }
+        let prompt: ChatPrompt
+        if let source = try fields.string("chat_template") {
+            do {
+                prompt = ChatPrompt(template: try ChatTemplate(source: source, specialTokens: (try? server.chatPrompt.get())?.template.specialTokens ?? [:]),
+                                    tokenizer: server.loaded.tokenizer)
+            } catch {
+                throw APIError.badRequest("'chat_template' cannot be used: \(error)", param: "chat_template")
+            }
+        } else {
+            do { prompt = try server.chatPrompt.get() } catch { throw APIError.badRequest(error.message, param: "messages") }
+        }
+        do {
+            let text = try prompt.render(messages: messages, addGenerationPrompt: try fields.bool("add_generation_prompt") ?? true, tools: tools)
+            return prompt.tokenize(text)
+        } catch let error as TemplateError {
+            throw APIError.badRequest("the chat template failed on these messages: \(error)", param: "messages")
+        }
+    }
+
+    /// Checks a message and turns content given as a list of text parts into one string.
+    static func normalize(_ message: JSONValue, index: Int) throws -> JSONValue {
+        let param = "messages[\(index)]"
+        guard var object = message.objectValue else { throw APIError.badRequest("'\(param)' must be an object", param: param) }
+        guard let role = object["role"]?.stringValue, roles.contains(role) else {
+            throw APIError.badRequest("'\(param).role' must be one of \(roles.sorted().joined(separator: ", "))", param: "\(param).role")
+        }
+        switch object["content"] {
+        case .string?, .null?:
+            break
+        case nil:
+            object["content"] = .null
+        case .array(let parts)?:
+            let texts = try parts.map { part -> String in
+                guard part["type"]?.stringValue == "text", let text = part["text"]?.stringValue else {
+                    throw APIError.badRequest("'\(param).content' parts must be {\"type\": \"text\", \"text\": ...}; other kinds are not supported",
+                                              param: "\(param).content")
+                }
+                return text
+            }
+            object["content"] = .string(texts.joined(separator: "\n"))
+        default:
+            throw APIError.badRequest("'\(param).content' must be a string or a list of text parts", param: "\(param).content")
+        }
+        if object["content"] == .null, role != "assistant" {
+            throw APIError.badRequest("'\(param).content' is required for role \(role)", param: "\(param).content")
+        }
+        return .object(object)
+    }
+}
+
+/// The prompts of a text completion: a string, strings, token ids, or lists of token ids.
+enum CompletionRequest {
+    static func prompts(_ fields: RequestFields, server: ModelServer) throws -> [[Int]] {
+        let tokenizer = server.loaded.tokenizer
+        let bad = APIError.badRequest("'prompt' must be a string, a list of strings, a list of token ids or a list of such lists", param: "prompt")
+        guard let value = fields.value("prompt") else { throw APIError.badRequest("'prompt' is required", param: "prompt") }
+        let prompts: [[Int]]
+        switch value {
+        case .string(let text):
+            prompts = [tokenizer.encode(text)]
+        case .array(let items) where !items.isEmpty:
+            if items.allSatisfy({ $0.stringValue != nil }) {
+                prompts = items.map { tokenizer.encode($0.stringValue!) }
+            } else if items.allSatisfy({ if case .int = $0 { return true } else { return false } }) {
+                prompts = [items.compactMap(\.intValue)]
+            } else {
+                prompts = try items.map { item in
+                    guard let ids = item.arrayValue, ids.allSatisfy({ if case .int = $0 { return true } else { return false } }) else { throw bad }
+                    return ids.compactMap(\.intValue)
+                }
+            }
+        default:
+            throw bad
+        }
+        if prompts.contains(where: \.isEmpty) { throw APIError.badRequest("'prompt' must not be empty", param: "prompt") }
+        return prompts
+    }
+}
