@@ -1,0 +1,99 @@
+// Bad requests of every kind get OpenAI's error object with the right status, and the server keeps serving.
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TernFormats
+@testable import TernServer
+
+@Suite struct ServerErrorTests {
+    static func expectError(_ result: (HTTPResponse.Status, String, HTTPFields), _ status: HTTPResponse.Status, param: String? = nil,
+                            containing text: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(result.0 == status, "\(result.1)", sourceLocation: sourceLocation)
+        let error = try JSONParser.parse(result.1)["error"]
+        #expect(error?["message"]?.stringValue?.isEmpty == false, sourceLocation: sourceLocation)
+        #expect(error?["type"]?.stringValue != nil, sourceLocation: sourceLocation)
+        if let param { #expect(error?["param"]?.stringValue == param, "\(result.1)", sourceLocation: sourceLocation) }
+        if let text { #expect(error?["message"]?.stringValue?.contains(text) == true, "\(result.1)", sourceLocation: sourceLocation) }
+    }
+
+    @Test func badBodiesAre400NamingTheField() async throws {
+        let (app, _) = try TestServer.make()
+        try await app.test(.router) { client in
+            let chat = "/v1/chat/completions"
+            try Self.expectError(try await TestServer.post(client, chat, "{not json"), .badRequest, containing: "malformed JSON")
+            try Self.expectError(try await TestServer.post(client, chat, "[1,2]"), .badRequest)
+            try Self.expectError(try await TestServer.post(client, chat, #"{"messages":[{"role":"user","content":"hi"}]}"#), .badRequest, param: "model")
+            try Self.expectError(try await TestServer.post(client, chat, #"{"model":"tern-test","messages":[]}"#), .badRequest, param: "messages")
+            try Self.expectError(try await TestServer.post(client, chat, #"{"model":"tern-test","messages":[{"role":"wizard","content":"hi"}]}"#),
+                                 .badRequest, param: "messages[0].role")
+            try Self.expectError(try await TestServer.post(client, chat, #"{"model":"tern-test","messages":[{"role":"user","content":5}]}"#),
+                                 .badRequest, param: "messages[0].content")
+            let ok = #"{"model":"tern-test","messages":[{"role":"user","content":"hi"}]"#
+            try Self.expectError(try await TestServer.post(client, chat, ok + #","temperature":"hot"}"#), .badRequest, param: "temperature")
+            try Self.expectError(try await TestServer.post(client, chat, ok + #","temperature":3}"#), .badRequest, param: "temperature")
+            try Self.expectError(try await TestServer.post(client, chat, ok + #","max_tokens":-1}"#), .badRequest, param: "max_tokens")
+            try Self.expectError(try await TestServer.post(client, chat, ok + #","n":0}"#), .badRequest, param: "n")
+            try Self.expectError(try await TestServer.post(client, chat, ok + #","top_p":0}"#), .badRequest, param: "top_p")
+            try Self.expectError(try await TestServer.post(client, chat, ok + #","logit_bias":{"99999":1}}"#), .badRequest, param: "logit_bias")
+            try Self.expectError(try await TestServer.post(client, chat, ok + #","stream_options":{"include_usage":true}}"#), .badRequest, param: "stream_options")
+            try Self.expectError(try await TestServer.post(client, chat, ok + #","chat_template":"{% if %}"}"#), .badRequest, param: "chat_template")
+            try Self.expectError(try await TestServer.post(client, "/v1/completions", #"{"model":"tern-test","prompt":[1,"a"]}"#), .badRequest, param: "prompt")
+            try Self.expectError(try await TestServer.post(client, "/v1/completions", #"{"model":"tern-test","prompt":[99999]}"#), .badRequest, containing: "outside the vocabulary")
+            // The server still answers after all of that.
+            #expect(try await TestServer.post(client, chat, ok + #","max_tokens":2}"#).0 == .ok)
+        }
+    }
+
+    @Test func promptLongerThanTheContextIs400() async throws {
+        let (app, _) = try TestServer.make(maxModelLength: 32)
+        try await app.test(.router) { client in
+            let long = String(repeating: "床前明月光 ", count: 40)
+            try Self.expectError(try await TestServer.post(client, "/v1/completions", #"{"model":"tern-test","prompt":"\#(long)"}"#),
+                                 .badRequest, containing: "maximum context length is 32")
+            try Self.expectError(try await TestServer.post(client, "/v1/completions", #"{"model":"tern-test","prompt":"hi","max_tokens":40}"#),
+                                 .badRequest, param: "max_tokens", containing: "maximum context length is 32")
+        }
+    }
+
+    @Test func unknownModelIs404() async throws {
+        let (app, _) = try TestServer.make()
+        try await app.test(.router) { client in
+            try Self.expectError(try await TestServer.post(client, "/v1/completions", #"{"model":"gpt-4","prompt":"hi"}"#), .notFound, param: "model")
+            try Self.expectError(try await TestServer.post(client, "/v1/nothing", "{}"), .notFound)
+        }
+    }
+
+    @Test func apiKeysProtectEveryRouteButHealth() async throws {
+        let (app, _) = try TestServer.make(apiKeys: ["k1", "k2"])
+        try await app.test(.router) { client in
+            let body = #"{"model":"tern-test","prompt":"hi","max_tokens":2}"#
+            try Self.expectError(try await TestServer.post(client, "/v1/completions", body), .unauthorized)
+            try Self.expectError(try await TestServer.post(client, "/v1/completions", body, headers: [.authorization: "Bearer nope"]), .unauthorized)
+            try Self.expectError(try await TestServer.post(client, "/tokenize", #"{"prompt":"x"}"#), .unauthorized)
+            #expect(try await TestServer.get(client, "/v1/models").0 == .unauthorized)
+            #expect(try await TestServer.post(client, "/v1/completions", body, headers: [.authorization: "Bearer k2"]).0 == .ok)
+            #expect(try await TestServer.get(client, "/health").0 == .ok)
+            #expect(try await TestServer.get(client, "/metrics").0 == .ok)
+        }
+        #expect(APIKeyMiddleware.constantTimeEqual("abc", "abc"))
+        #expect(!APIKeyMiddleware.constantTimeEqual("abc", "abd") && !APIKeyMiddleware.constantTimeEqual("abc", "abcd"))
+    }
+
+    @Test func oversizedBodyIs413() async throws {
+        let (app, _) = try TestServer.make(maxBodyBytes: 1000)
+        try await app.test(.router) { client in
+            let big = #"{"model":"tern-test","prompt":""# + String(repeating: "x", count: 5000) + #""}"#
+            try Self.expectError(try await TestServer.post(client, "/v1/completions", big), .contentTooLarge)
+        }
+    }
+
+    @Test func fullQueueIs429WithRetryAfter() async throws {
+        let (app, _) = try TestServer.make(maxQueued: 0)
+        try await app.test(.router) { client in
+            let result = try await TestServer.post(client, "/v1/completions", #"{"model":"tern-test","prompt":"hi"}"#)
+            try Self.expectError(result, .tooManyRequests)
+            #expect(result.2[.retryAfter] == "1")
+        }
+    }
+}
