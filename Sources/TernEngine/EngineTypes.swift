@@ -15,6 +15,11 @@ public struct EngineRequest: Sendable {
 public struct TokenUsage: Sendable, Equatable {
     public let promptTokens: Int
     public let completionTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+    }
 }
 
 public enum EngineEvent: Sendable {

@@ -39,7 +39,7 @@ public final class GenerationService: Sendable {
             ids.forEach(engine.abort)
             throw Self.apiError(error, retryAfter: retryAfterSeconds)
         }
-        return merge(streams)
+        return merge(streams, promptLengths: prompts.flatMap { Array(repeating: $0.count, count: options.n) })
     }
 
     static func apiError(_ error: Error, retryAfter: Int) -> Error {
@@ -54,7 +54,7 @@ public final class GenerationService: Sendable {
         }
     }
 
-    private func merge(_ streams: [AsyncStream<EngineEvent>]) -> AsyncStream<ChoiceEvent> {
+    private func merge(_ streams: [AsyncStream<EngineEvent>], promptLengths: [Int]) -> AsyncStream<ChoiceEvent> {
         let metrics = self.metrics
         return AsyncStream { continuation in
             let task = Task {
@@ -62,13 +62,19 @@ public final class GenerationService: Sendable {
                     for (index, stream) in streams.enumerated() {
                         group.addTask {
                             var timing = SequenceTiming(start: Date())
+                            var ended = false
                             for await event in stream {
                                 switch event {
                                 case .token: timing.tokenArrived()
-                                case .finished(let reason, let usage): metrics.record(timing, reason: reason, usage: usage)
-                                case .failed: break
+                                case .finished(let reason, let usage): metrics.record(timing, reason: reason, usage: usage); ended = true
+                                case .failed: ended = true
                                 }
                                 continuation.yield(ChoiceEvent(index: index, event: event))
+                            }
+                            if !ended {
+                                // The listener left (client gone): the engine aborts the sequence; count it here.
+                                metrics.record(timing, reason: .abort,
+                                               usage: TokenUsage(promptTokens: promptLengths[index], completionTokens: timing.tokenCount))
                             }
                         }
                     }

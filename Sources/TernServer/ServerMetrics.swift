@@ -78,6 +78,8 @@ struct SequenceTiming {
         self.start = start
     }
 
+    var tokenCount: Int { firstToken == nil ? 0 : gaps.count + 1 }
+
     mutating func tokenArrived() {
         let now = Date()
         if let lastToken { gaps.append(now.timeIntervalSince(lastToken)) } else { firstToken = now }

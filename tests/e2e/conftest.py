@@ -1,0 +1,65 @@
+"""Starts the real `tern serve` binary on 127.0.0.1 with a fixture model for the end-to-end tests."""
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BINARY = os.environ.get("TERN_BINARY", os.path.join(ROOT, ".build", "debug", "tern"))
+MODEL = os.path.join(ROOT, "Tests", "Fixtures", "models", "qwen2-bpe")
+API_KEY = "e2e-secret"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, *extra_args):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [BINARY, "serve", "--model", MODEL, "--host", "127.0.0.1", "--port", str(self.port),
+             "--api-key", API_KEY, "--served-model-name", "tern-e2e", "--log-level", "warning", *extra_args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError("tern serve exited: " + self.process.stderr.read().decode())
+            time.sleep(0.1)
+        raise RuntimeError("tern serve did not become healthy")
+
+    def headers(self):
+        return {"Authorization": f"Bearer {API_KEY}"}
+
+    def rss_kib(self):
+        with open(f"/proc/{self.process.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Server()
+    yield s
+    s.stop()
