@@ -97,3 +97,28 @@ import TernFormats
         }
     }
 }
+
+@Suite struct SettingSourcesTests {
+    @Test func flagBeatsEnvironmentBeatsFileBeatsDefault() throws {
+        let file = try Fixtures.temporaryDirectory().appendingPathComponent("tern.yaml")
+        try "port: 9000\nhost: 10.0.0.1\nmax_num_seqs: 4\napi-key: [a, b]\nprotect-metrics: true\n".write(to: file, atomically: true, encoding: .utf8)
+        let sources = try SettingSources(configFile: file.path, environment: ["PORT": "8100"])
+        #expect(try sources.resolve(7000, env: "PORT", key: "port", default: 8000) == 7000)
+        #expect(try sources.resolve(nil, env: "PORT", key: "port", default: 8000) == 8100)
+        #expect(sources.resolve(nil, env: "HOST", key: "host") == "10.0.0.1")
+        #expect(try sources.resolve(nil, env: nil, key: "max-num-seqs", default: 16) == 4)
+        #expect(try sources.resolve(nil, env: nil, key: "max-model-len", default: 4096) == 4096)
+        #expect(sources.text(env: "API_KEY", key: "api-key") == "a,b")
+        #expect(sources.resolve(false, env: nil, key: "protect-metrics"))
+    }
+
+    @Test func badConfigFilesAreClearErrors() throws {
+        let file = try Fixtures.temporaryDirectory().appendingPathComponent("bad.yaml")
+        try "port: [unclosed\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: SettingsError.self) { try SettingSources(configFile: file.path, environment: [:]) }
+        try "port: eighty\n".write(to: file, atomically: true, encoding: .utf8)
+        let sources = try SettingSources(configFile: file.path, environment: [:])
+        #expect(throws: SettingsError.self) { try sources.resolve(nil, env: nil, key: "port", default: 1) }
+        #expect(throws: SettingsError.self) { try SettingSources(configFile: "/nonexistent.yaml", environment: [:]) }
+    }
+}

@@ -2,12 +2,12 @@
 import Foundation
 import Yams
 
-struct SettingSources {
+public struct SettingSources {
     let environment: [String: String]
     /// Keys of the YAML file, with '-' and '_' treated alike.
     let file: [String: Any]
 
-    init(configFile: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public init(configFile: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.environment = environment
         guard let configFile else { file = [:]; return }
         let text: String
@@ -24,18 +24,18 @@ struct SettingSources {
     }
 
     /// The text of a setting from the environment or the file.
-    func text(env: String?, key: String) -> String? {
+    public func text(env: String?, key: String) -> String? {
         if let env, let value = environment[env], !value.isEmpty { return value }
         guard let value = file[key] else { return nil }
         if let list = value as? [Any] { return list.map { "\($0)" }.joined(separator: ",") }
         return "\(value)"
     }
 
-    func resolve(_ flag: String?, env: String?, key: String) -> String? {
+    public func resolve(_ flag: String?, env: String?, key: String) -> String? {
         flag ?? text(env: env, key: key)
     }
 
-    func resolve(_ flag: Int?, env: String?, key: String, default fallback: Int) throws -> Int {
+    public func resolve(_ flag: Int?, env: String?, key: String, default fallback: Int) throws -> Int {
         if let flag { return flag }
         guard let text = text(env: env, key: key) else { return fallback }
         guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
@@ -44,14 +44,14 @@ struct SettingSources {
         return value
     }
 
-    func resolve(_ flag: Bool, env: String?, key: String) -> Bool {
+    public func resolve(_ flag: Bool, env: String?, key: String) -> Bool {
         if flag { return true }
         guard let text = text(env: env, key: key)?.lowercased() else { return false }
         return ["1", "true", "yes", "on"].contains(text)
     }
 }
 
-struct SettingsError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct SettingsError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
