@@ -116,8 +116,10 @@ enum Operations {
         case ("+", .string(let x), .string(let y)): return .string(x + y)
         case ("+", .array(let x), .array(let y)): return .array(x + y)
         case ("*", .string(let s), .int(let n)), ("*", .int(let n), .string(let s)):
+            try checkRepetition(s.utf8.count, n)
             return .string(String(repeating: s, count: max(0, n)))
         case ("*", .array(let items), .int(let n)):
+            try checkRepetition(items.count * 16, n)
             return .array(Array([[JinjaValue]](repeating: items, count: max(0, n)).joined()))
         default: break
         }
@@ -141,6 +143,12 @@ enum Operations {
         case "**": return .double(pow(x, y))
         default: throw EvaluationError("unknown operator \(op)")
         }
+    }
+
+    /// Repeating a string or list may not build something larger than a template's whole output may be.
+    private static func checkRepetition(_ size: Int, _ count: Int) throws {
+        let (total, overflow) = size.multipliedReportingOverflow(by: max(0, count))
+        guard !overflow, total <= RenderLimits().maxOutputBytes else { throw EvaluationError("repetition result is too large") }
     }
 
     private static func integer(_ op: String, _ x: Int, _ y: Int) throws -> JinjaValue {

@@ -4,6 +4,12 @@
 struct JinjaParser {
     private let tokens: [Token]
     private var index = 0
+    /// Open brackets and blocks around the current token; bounded so no template can exhaust the stack.
+    private var nesting = 0
+    static let maxNesting = 100
+    /// Operators in one expression; a left-leaning chain is evaluated recursively, so it is bounded too.
+    private var operators = 0
+    static let maxOperators = 2000
 
     init(tokens: [Token]) {
         self.tokens = tokens
@@ -56,6 +62,16 @@ struct JinjaParser {
         return name
     }
 
+    private mutating func enter() throws {
+        nesting += 1
+        guard nesting <= Self.maxNesting else { throw error("nested more than \(Self.maxNesting) levels deep") }
+    }
+
+    private mutating func countOperator() throws {
+        operators += 1
+        guard operators <= Self.maxOperators else { throw error("expression has more than \(Self.maxOperators) operators") }
+    }
+
     private func isSymbol(_ symbol: String) -> Bool { current.kind == .symbol(symbol) }
     private func isName(_ name: String) -> Bool { current.kind == .name(name) }
 
@@ -104,6 +120,8 @@ struct JinjaParser {
     }
 
     private mutating func parseStatement(_ keyword: String, at position: SourcePosition) throws -> [Node] {
+        try enter()
+        defer { nesting -= 1 }
         switch keyword {
         case "if": return [try parseIf(at: position)]
         case "for": return [try parseFor(at: position)]
@@ -211,7 +229,9 @@ struct JinjaParser {
     // MARK: Expressions
 
     mutating func parseExpression() throws -> Expression {
-        try parseConditional(allowIf: true)
+        try enter()
+        defer { nesting -= 1 }
+        return try parseConditional(allowIf: true)
     }
 
     private mutating func parseConditional(allowIf: Bool) throws -> Expression {
@@ -224,18 +244,18 @@ struct JinjaParser {
 
     private mutating func parseOr() throws -> Expression {
         var left = try parseAnd()
-        while skip(name: "or") { left = .or(left, try parseAnd()) }
+        while skip(name: "or") { try countOperator(); left = .or(left, try parseAnd()) }
         return left
     }
 
     private mutating func parseAnd() throws -> Expression {
         var left = try parseNot()
-        while skip(name: "and") { left = .and(left, try parseNot()) }
+        while skip(name: "and") { try countOperator(); left = .and(left, try parseNot()) }
         return left
     }
 
     private mutating func parseNot() throws -> Expression {
-        if skip(name: "not") { return .not(try parseNot()) }
+        if skip(name: "not") { try countOperator(); return .not(try parseNot()) }
         return try parseComparison()
     }
 
@@ -244,6 +264,7 @@ struct JinjaParser {
         while true {
             if case .symbol(let s) = current.kind, ["==", "!=", "<", ">", "<=", ">="].contains(s) {
                 _ = advance()
+                try countOperator()
                 left = .binary(s, left, try parseAdditive())
             } else if skip(name: "in") {
                 left = .binary("in", left, try parseAdditive())
@@ -260,6 +281,7 @@ struct JinjaParser {
         var left = try parseConcat()
         while case .symbol(let s) = current.kind, s == "+" || s == "-" {
             _ = advance()
+            try countOperator()
             left = .binary(s, left, try parseConcat())
         }
         return left
@@ -267,7 +289,7 @@ struct JinjaParser {
 
     private mutating func parseConcat() throws -> Expression {
         var left = try parseMultiplicative()
-        while skip(symbol: "~") { left = .binary("~", left, try parseMultiplicative()) }
+        while skip(symbol: "~") { try countOperator(); left = .binary("~", left, try parseMultiplicative()) }
         return left
     }
 
@@ -275,6 +297,7 @@ struct JinjaParser {
         var left = try parsePower()
         while case .symbol(let s) = current.kind, ["*", "/", "//", "%"].contains(s) {
             _ = advance()
+            try countOperator()
             left = .binary(s, left, try parsePower())
         }
         return left
@@ -282,13 +305,14 @@ struct JinjaParser {
 
     private mutating func parsePower() throws -> Expression {
         var left = try parseUnary(withFilters: true)
-        while skip(symbol: "**") { left = .binary("**", left, try parseUnary(withFilters: true)) }
+        while skip(symbol: "**") { try countOperator(); left = .binary("**", left, try parseUnary(withFilters: true)) }
         return left
     }
 
     private mutating func parseUnary(withFilters: Bool) throws -> Expression {
         var value: Expression
         if skip(symbol: "-") {
+            try countOperator()
             value = .negate(try parseUnary(withFilters: false))
         } else if skip(symbol: "+") {
             value = try parseUnary(withFilters: false)
@@ -351,6 +375,7 @@ struct JinjaParser {
     private mutating func parsePostfix(_ base: Expression) throws -> Expression {
         var value = base
         while true {
+            if isSymbol(".") || isSymbol("[") || isSymbol("(") { try countOperator() }
             if skip(symbol: ".") {
                 if case .int(let i) = current.kind {
                     _ = advance()
@@ -407,6 +432,7 @@ struct JinjaParser {
     private mutating func parseFiltersAndTests(_ base: Expression) throws -> Expression {
         var value = base
         while true {
+            if isSymbol("|") || isName("is") { try countOperator() }
             if skip(symbol: "|") {
                 let position = current.position
                 let name = try expectName()

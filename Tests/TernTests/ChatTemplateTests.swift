@@ -81,6 +81,8 @@ import TernFormats
         var limits = RenderLimits()
         limits.maxLoopIterations = 10_000
         let error = try #require(Self.error("{% for a in range(200) %}{% for b in range(200) %}{% endfor %}{% endfor %}", limits: limits))
+        #expect(Self.error("{{ 'x' * 1000000000 }}")?.message.contains("too large") == true)
+        #expect(Self.error("{{ range(100000000) | length }}")?.message.contains("too large") == true)
         #expect(error.message.contains("loop iterations"))
         let recursion = try #require(Self.error("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"))
         #expect(recursion.message.contains("nested deeper"))
@@ -94,5 +96,24 @@ import TernFormats
     @Test func strftimeNowFormatsTheCurrentDate() throws {
         let year = Calendar.current.component(.year, from: Date())
         #expect(try JinjaTemplate("{{ strftime_now('%Y') }}").render([:]) == String(year))
+    }
+}
+
+@Suite struct JinjaLimitTests {
+    @Test(arguments: [
+        String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000),
+        String(repeating: "1 + ", count: 50000) + "1",
+        String(repeating: "x.", count: 50000) + "y",
+        String(repeating: "not ", count: 50000) + "x",
+        String(repeating: "-", count: 50000) + "1",
+        "x" + String(repeating: " | upper", count: 50000),
+    ])
+    func pathologicalExpressionsAreErrorsNotCrashes(expression: String) {
+        #expect(throws: TemplateError.self) { try JinjaTemplate("{{ \(expression) }}") }
+    }
+
+    @Test func deeplyNestedBlocksAreErrors() {
+        let source = String(repeating: "{% if true %}", count: 5000) + String(repeating: "{% endif %}", count: 5000)
+        #expect(throws: TemplateError.self) { try JinjaTemplate(source) }
     }
 }
