@@ -33,6 +33,31 @@ float tern_bf16_to_f32(uint16_t h) {
     return f;
 }
 
+uint16_t tern_f32_to_f16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000;
+    uint32_t biased = (x >> 23) & 0xFF;
+    uint32_t mantissa = x & 0x7FFFFF;
+    if (biased == 0xFF) return (uint16_t)(sign | 0x7C00 | (mantissa ? 0x200 : 0));
+    int32_t exponent = (int32_t)biased - 127 + 15;
+    if (exponent >= 31) return (uint16_t)(sign | 0x7C00);
+    if (exponent <= 0) {
+        // Subnormal half: shift the mantissa (with its implicit bit) into place, rounding to even.
+        if (exponent < -10) return (uint16_t)sign;
+        mantissa |= 0x800000;
+        uint32_t shift = (uint32_t)(14 - exponent);
+        uint32_t half = mantissa >> shift, rest = mantissa & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+        if (rest > halfway || (rest == halfway && (half & 1))) half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = sign | ((uint32_t)exponent << 10) | (mantissa >> 13);
+    uint32_t rest = mantissa & 0x1FFF;
+    // Rounding up may carry into the exponent, which is still the right result.
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;
+    return (uint16_t)half;
+}
+
 void tern_convert_row(int type, const void *src, float *dst, size_t count) {
     switch (type) {
     case TERN_WEIGHT_F32:
@@ -48,5 +73,7 @@ void tern_convert_row(int type, const void *src, float *dst, size_t count) {
         for (size_t i = 0; i < count; i++) dst[i] = tern_bf16_to_f32(h[i]);
         break;
     }
+    default:
+        tern_dequantize_row(type, src, dst, count);
     }
 }

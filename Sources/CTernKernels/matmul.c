@@ -1,36 +1,64 @@
-// Matrix products of f32 activations with weight matrices of any stored type.
+// Matrix products of f32 activations with weight matrices of every stored type, split over the
+// pool: activations are quantized once (in parallel) for the quantized types, then each thread
+// takes a band of weight rows and runs them against all tokens, a tile at a time.
 #include "CTernKernels.h"
 
-static size_t weight_row_bytes(int type, size_t k) {
-    return type == TERN_WEIGHT_F32 ? k * 4 : k * 2;
+#define ROW_TILE 16
+#define TOKEN_TILE 32
+
+typedef struct {
+    const float *x;
+    size_t n, k, m;
+    int type;
+    const char *w;
+    size_t row_bytes;
+    float *y;
+    tern_block_q8a *xq;
+    const tern_kernel_table *kernels;
+} matmul_task;
+
+static int is_quantized(int type) {
+    return type == TERN_WEIGHT_Q8_0 || type == TERN_WEIGHT_Q4_0 || type == TERN_WEIGHT_Q4_K;
 }
 
-static float dot(const float *a, const float *b, size_t k) {
-    // Four partial sums shorten the dependency chain without changing the result much.
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    size_t i = 0;
-    for (; i + 4 <= k; i += 4) {
-        s0 += a[i] * b[i];
-        s1 += a[i + 1] * b[i + 1];
-        s2 += a[i + 2] * b[i + 2];
-        s3 += a[i + 3] * b[i + 3];
+size_t tern_matmul_scratch_bytes(size_t k, size_t n) {
+    return n * (k / TERN_QK) * sizeof(tern_block_q8a);
+}
+
+static void quantize_part(void *context, int thread, int threads) {
+    matmul_task *t = context;
+    size_t blocks = t->k / TERN_QK;
+    for (size_t i = t->n * thread / threads; i < t->n * (thread + 1) / threads; i++) {
+        tern_quantize_row_q8a(t->x + i * t->k, t->xq + i * blocks, t->k);
     }
-    for (; i < k; i++) s0 += a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
 }
 
-void tern_matmul(const float *x, size_t n, size_t k, int type, const void *w, size_t m,
-                 float *y, float *scratch) {
-    const char *row = (const char *)w;
-    size_t stride = weight_row_bytes(type, k);
-    for (size_t j = 0; j < m; j++, row += stride) {
-        const float *wr;
-        if (type == TERN_WEIGHT_F32) {
-            wr = (const float *)row;
-        } else {
-            tern_convert_row(type, row, scratch, k);
-            wr = scratch;
+static void matmul_part(void *context, int thread, int threads) {
+    matmul_task *t = context;
+    size_t first = t->m * thread / threads, last = t->m * (thread + 1) / threads;
+    size_t blocks = t->k / TERN_QK;
+    tern_dot_q_fn dot_q = t->type == TERN_WEIGHT_Q8_0 ? t->kernels->dot_q8_0
+        : t->type == TERN_WEIGHT_Q4_0 ? t->kernels->dot_q4_0 : t->kernels->dot_q4_k;
+    tern_dot_f_fn dot_f = t->type == TERN_WEIGHT_F32 ? t->kernels->dot_f32
+        : t->type == TERN_WEIGHT_F16 ? t->kernels->dot_f16 : t->kernels->dot_bf16;
+    int quantized = is_quantized(t->type);
+    for (size_t r0 = first; r0 < last; r0 += ROW_TILE) {
+        size_t r1 = r0 + ROW_TILE < last ? r0 + ROW_TILE : last;
+        for (size_t i0 = 0; i0 < t->n; i0 += TOKEN_TILE) {
+            size_t i1 = i0 + TOKEN_TILE < t->n ? i0 + TOKEN_TILE : t->n;
+            for (size_t r = r0; r < r1; r++) {
+                const char *row = t->w + r * t->row_bytes;
+                for (size_t i = i0; i < i1; i++) {
+                    t->y[i * t->m + r] = quantized ? dot_q(row, t->xq + i * blocks, t->k) : dot_f(row, t->x + i * t->k, t->k);
+                }
+            }
         }
-        for (size_t i = 0; i < n; i++) y[i * m + j] = dot(x + i * k, wr, k);
     }
+}
+
+void tern_matmul(tern_pool *pool, const float *x, size_t n, size_t k, int type, const void *w, size_t m,
+                 float *y, void *activations) {
+    matmul_task task = {x, n, k, m, type, w, tern_quant_row_bytes(type, k), y, activations, tern_kernels()};
+    if (is_quantized(type)) tern_pool_run(pool, quantize_part, &task);
+    tern_pool_run(pool, matmul_part, &task);
 }

@@ -21,13 +21,13 @@ public final class LoadedModel: Sendable {
     /// The model's own chat template, or why chat requests cannot be served without one given.
     public let chatTemplate: Result<ChatTemplate, EngineError>
 
-    public init(directory: URL) throws {
+    public init(directory: URL, options: LoadOptions = LoadOptions()) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw EngineError("model folder \(directory.path) does not exist")
         }
         self.directory = directory
-        model = try ModelRegistry.load(directory: directory)
+        model = try ModelRegistry.load(directory: directory, options: options)
         tokenizer = try Tokenizer.load(directory: directory)
         generationConfig = try GenerationConfig.load(directory: directory)
         guard tokenizer.vocabularySize <= model.config.vocabSize else {

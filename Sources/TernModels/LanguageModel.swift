@@ -7,6 +7,8 @@ public protocol LanguageModel: AnyObject, Sendable {
     var config: ModelConfig { get }
     /// Bytes of weight data read by one forward pass (all layers and the LM head).
     var weightBytes: Int { get }
+    /// Weight types in use and the bytes of each (a quantized model may mix types).
+    var weightTypes: [String: Int] { get }
     /// Runs the batch, writing each token's keys and values into `cache`, and returns the
     /// logit rows each sequence asked for.
     func forward(_ batch: ForwardBatch, cache: PagedKVCache) -> BatchLogits
@@ -26,18 +28,19 @@ extension LanguageModel {
 
 public enum ModelRegistry {
     /// Architectures by the `architectures` name in config.json; LLaMA, Qwen2 and Mistral share one file.
-    static let factories: [String: @Sendable (ModelConfig, SafetensorsCheckpoint) throws -> LanguageModel] = [
-        "LlamaForCausalLM": { try LlamaModel(config: $0, checkpoint: $1) },
-        "Qwen2ForCausalLM": { try LlamaModel(config: $0, checkpoint: $1) },
-        "MistralForCausalLM": { try LlamaModel(config: $0, checkpoint: $1) },
+    static let factories: [String: @Sendable (ModelConfig, WeightLoader) throws -> LanguageModel] = [
+        "LlamaForCausalLM": { try LlamaModel(config: $0, loader: $1) },
+        "Qwen2ForCausalLM": { try LlamaModel(config: $0, loader: $1) },
+        "MistralForCausalLM": { try LlamaModel(config: $0, loader: $1) },
     ]
 
-    public static func load(directory: URL) throws -> LanguageModel {
+    public static func load(directory: URL, options: LoadOptions = LoadOptions()) throws -> LanguageModel {
         let config = try ModelConfig.load(directory: directory)
         guard let factory = factories[config.architecture] else {
             throw FormatError("unsupported architecture \(config.architecture)")
         }
-        let checkpoint = try SafetensorsCheckpoint(directory: directory)
-        return try factory(config, checkpoint)
+        let loader = WeightLoader(checkpoint: try SafetensorsCheckpoint(directory: directory), options: options,
+                                  compute: Compute(threads: options.threads))
+        return try factory(config, loader)
     }
 }

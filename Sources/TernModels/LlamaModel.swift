@@ -8,13 +8,13 @@ struct LinearLayer {
     let weight: WeightMatrix
     let bias: [Float]?
 
-    init(_ checkpoint: SafetensorsCheckpoint, _ name: String, out: Int, in inFeatures: Int, bias hasBias: Bool) throws {
-        weight = try WeightMatrix(try checkpoint.tensor("\(name).weight"), expectedShape: [out, inFeatures])
-        bias = hasBias ? try loadVector(try checkpoint.tensor("\(name).bias"), length: out) : nil
+    init(_ loader: WeightLoader, _ name: String, out: Int, in inFeatures: Int, bias hasBias: Bool) throws {
+        weight = try loader.linear("\(name).weight", shape: [out, inFeatures])
+        bias = hasBias ? try loadVector(try loader.checkpoint.tensor("\(name).bias"), length: out) : nil
     }
 
-    func callAsFunction(_ x: UnsafePointer<Float>, tokens: Int, out: FloatPointer, scratch: FloatPointer) {
-        Ops.linear(x, tokens: tokens, weight: weight, bias: bias, out: out, scratch: scratch)
+    func callAsFunction(_ x: UnsafePointer<Float>, tokens: Int, out: FloatPointer, compute: Compute) {
+        Ops.linear(x, tokens: tokens, weight: weight, bias: bias, out: out, compute: compute)
     }
 }
 
@@ -24,22 +24,23 @@ struct LlamaLayer {
     let postAttentionNorm: [Float]
     let gate, up, down: LinearLayer
 
-    init(_ c: SafetensorsCheckpoint, index: Int, config: ModelConfig) throws {
+    init(_ loader: WeightLoader, index: Int, config: ModelConfig) throws {
+        let c = loader.checkpoint
         let p = "model.layers.\(index)"
         let h = config.hiddenSize, qDim = config.numAttentionHeads * config.headDim
         let kvDim = config.numKeyValueHeads * config.headDim, ff = config.intermediateSize
         inputNorm = try loadVector(try c.tensor("\(p).input_layernorm.weight"), length: h)
-        q = try LinearLayer(c, "\(p).self_attn.q_proj", out: qDim, in: h, bias: config.qkvBias)
-        k = try LinearLayer(c, "\(p).self_attn.k_proj", out: kvDim, in: h, bias: config.qkvBias)
-        v = try LinearLayer(c, "\(p).self_attn.v_proj", out: kvDim, in: h, bias: config.qkvBias)
-        o = try LinearLayer(c, "\(p).self_attn.o_proj", out: h, in: qDim, bias: config.outputBias)
+        q = try LinearLayer(loader, "\(p).self_attn.q_proj", out: qDim, in: h, bias: config.qkvBias)
+        k = try LinearLayer(loader, "\(p).self_attn.k_proj", out: kvDim, in: h, bias: config.qkvBias)
+        v = try LinearLayer(loader, "\(p).self_attn.v_proj", out: kvDim, in: h, bias: config.qkvBias)
+        o = try LinearLayer(loader, "\(p).self_attn.o_proj", out: h, in: qDim, bias: config.outputBias)
         postAttentionNorm = try loadVector(try c.tensor("\(p).post_attention_layernorm.weight"), length: h)
-        gate = try LinearLayer(c, "\(p).mlp.gate_proj", out: ff, in: h, bias: config.mlpBias)
-        up = try LinearLayer(c, "\(p).mlp.up_proj", out: ff, in: h, bias: config.mlpBias)
-        down = try LinearLayer(c, "\(p).mlp.down_proj", out: h, in: ff, bias: config.mlpBias)
+        gate = try LinearLayer(loader, "\(p).mlp.gate_proj", out: ff, in: h, bias: config.mlpBias)
+        up = try LinearLayer(loader, "\(p).mlp.up_proj", out: ff, in: h, bias: config.mlpBias)
+        down = try LinearLayer(loader, "\(p).mlp.down_proj", out: h, in: ff, bias: config.mlpBias)
     }
 
-    var weightBytes: Int { [q, k, v, o, gate, up, down].reduce(0) { $0 + $1.weight.byteCount } }
+    var matrices: [WeightMatrix] { [q, k, v, o, gate, up, down].map(\.weight) }
 }
 
 public final class LlamaModel: LanguageModel, @unchecked Sendable {
@@ -48,29 +49,40 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     let layers: [LlamaLayer]
     let finalNorm: [Float]
     let lmHead: WeightMatrix
+    /// The LM head is the embedding matrix itself (tied weights).
+    let lmHeadIsEmbedding: Bool
     let rotary: RotaryEmbedding
     private let workspace: Workspace
+    let compute: Compute
     /// The workspace is shared by all calls, so forward passes run one at a time.
     private let forwardLock = NSLock()
 
-    init(config: ModelConfig, checkpoint: SafetensorsCheckpoint) throws {
+    init(config: ModelConfig, loader: WeightLoader) throws {
         self.config = config
-        embedding = try WeightMatrix(try checkpoint.tensor("model.embed_tokens.weight"),
-                                     expectedShape: [config.vocabSize, config.hiddenSize])
-        layers = try (0..<config.numHiddenLayers).map { try LlamaLayer(checkpoint, index: $0, config: config) }
+        compute = loader.compute
+        let checkpoint = loader.checkpoint
+        embedding = try loader.embedding("model.embed_tokens.weight", shape: [config.vocabSize, config.hiddenSize])
+        layers = try (0..<config.numHiddenLayers).map { try LlamaLayer(loader, index: $0, config: config) }
         finalNorm = try loadVector(try checkpoint.tensor("model.norm.weight"), length: config.hiddenSize)
-        if config.tieWordEmbeddings, checkpoint.tensors["lm_head.weight"] == nil {
+        lmHeadIsEmbedding = config.tieWordEmbeddings && checkpoint.tensors["lm_head.weight"] == nil
+        if lmHeadIsEmbedding {
             lmHead = embedding
         } else {
-            lmHead = try WeightMatrix(try checkpoint.tensor("lm_head.weight"),
-                                      expectedShape: [config.vocabSize, config.hiddenSize])
+            lmHead = try loader.embedding("lm_head.weight", shape: [config.vocabSize, config.hiddenSize])
         }
         rotary = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling)
         workspace = Workspace(config: config)
     }
 
     public var weightBytes: Int {
-        layers.reduce(lmHead.byteCount) { $0 + $1.weightBytes }
+        layers.flatMap(\.matrices).reduce(lmHead.byteCount) { $0 + $1.byteCount }
+    }
+
+    public var weightTypes: [String: Int] {
+        var bytes: [String: Int] = [:]
+        for matrix in layers.flatMap(\.matrices) + [lmHead] { bytes[matrix.type.name, default: 0] += matrix.byteCount }
+        if !lmHeadIsEmbedding { bytes[embedding.type.name, default: 0] += embedding.byteCount }
+        return bytes
     }
 
     public func forward(_ batch: ForwardBatch, cache: PagedKVCache) -> BatchLogits {
@@ -78,7 +90,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         defer { forwardLock.unlock() }
         let n = batch.tokenCount
         let ws = workspace
-        ws.reserve(tokens: n, longestContext: batch.sequences.map { $0.startPosition + $0.tokens.count }.max() ?? 0)
+        ws.reserve(tokens: n)
         let h = config.hiddenSize, eps = Float(config.rmsNormEps)
         let positions = batch.sequences.flatMap { s in (0..<s.tokens.count).map { s.startPosition + $0 } }
 
@@ -90,10 +102,10 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             attention(layer, index: index, batch: batch, positions: positions, cache: cache)
             Ops.addInPlace(ws.x, ws.attentionOut, count: n * h)
             Ops.rmsNorm(ws.x, weight: layer.postAttentionNorm, eps: eps, rows: n, out: ws.normed)
-            layer.gate(ws.normed, tokens: n, out: ws.gate, scratch: ws.scratch)
-            layer.up(ws.normed, tokens: n, out: ws.up, scratch: ws.scratch)
+            layer.gate(ws.normed, tokens: n, out: ws.gate, compute: compute)
+            layer.up(ws.normed, tokens: n, out: ws.up, compute: compute)
             Ops.siluMul(gate: ws.gate, up: ws.up, count: n * config.intermediateSize)
-            layer.down(ws.gate, tokens: n, out: ws.attentionOut, scratch: ws.scratch)
+            layer.down(ws.gate, tokens: n, out: ws.attentionOut, compute: compute)
             Ops.addInPlace(ws.x, ws.attentionOut, count: n * h)
         }
         return logits(batch)
@@ -103,9 +115,9 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         let ws = workspace, n = positions.count
         let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
         let qDim = heads * d, kvDim = kvHeads * d
-        layer.q(ws.normed, tokens: n, out: ws.q, scratch: ws.scratch)
-        layer.k(ws.normed, tokens: n, out: ws.k, scratch: ws.scratch)
-        layer.v(ws.normed, tokens: n, out: ws.v, scratch: ws.scratch)
+        layer.q(ws.normed, tokens: n, out: ws.q, compute: compute)
+        layer.k(ws.normed, tokens: n, out: ws.k, compute: compute)
+        layer.v(ws.normed, tokens: n, out: ws.v, compute: compute)
         for (t, position) in positions.enumerated() {
             rotary.angles(position: position, cos: ws.cos, sin: ws.sin)
             Ops.rope(ws.q + t * qDim, heads: heads, headDim: d, cos: ws.cos, sin: ws.sin)
@@ -119,16 +131,12 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
                 cache.store(layer: index, blockTable: sequence.blockTable, position: sequence.startPosition + i,
                             key: ws.k + (t + i) * kvDim, value: ws.v + (t + i) * kvDim)
             }
-            for i in 0..<sequence.tokens.count {
-                let position = sequence.startPosition + i
-                let first = config.slidingWindow.map { max(0, position - $0 + 1) } ?? 0
-                cache.attend(layer: index, blockTable: sequence.blockTable, query: ws.q + (t + i) * qDim, heads: heads,
-                             firstPosition: first, lastPosition: position, scale: scale,
-                             scores: ws.scores, out: ws.attention + (t + i) * qDim)
-            }
+            cache.attend(layer: index, blockTable: sequence.blockTable, queries: ws.q + t * qDim, tokens: sequence.tokens.count,
+                         startPosition: sequence.startPosition, heads: heads, window: config.slidingWindow, scale: scale,
+                         out: ws.attention + t * qDim, compute: compute)
             t += sequence.tokens.count
         }
-        layer.o(ws.attention, tokens: n, out: ws.attentionOut, scratch: ws.scratch)
+        layer.o(ws.attention, tokens: n, out: ws.attentionOut, compute: compute)
     }
 
     /// Final norm and LM head over just the rows some sequence asked logits for.
@@ -154,7 +162,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         }
         var flat = [Float](repeating: 0, count: selected.count * vocab)
         flat.withUnsafeMutableBufferPointer {
-            Ops.linear(ws.normed, tokens: selected.count, weight: lmHead, bias: nil, out: $0.baseAddress!, scratch: ws.scratch)
+            Ops.linear(ws.normed, tokens: selected.count, weight: lmHead, bias: nil, out: $0.baseAddress!, compute: compute)
         }
         let rows = (0..<selected.count).map { Array(flat[($0 * vocab)..<(($0 + 1) * vocab)]) }
         return BatchLogits(vocabSize: vocab, rows: rows, rowRanges: ranges)

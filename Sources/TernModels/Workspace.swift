@@ -5,7 +5,6 @@ import TernOps
 final class Workspace {
     private let hidden, qDim, kvDim, ffDim, headDim: Int
     private(set) var tokenCapacity = 0
-    private(set) var contextCapacity = 0
 
     var x = FloatPointer.allocate(capacity: 1)            // [tokens x hidden] residual stream
     var normed = FloatPointer.allocate(capacity: 1)       // [tokens x hidden] normalised input of a block
@@ -16,10 +15,8 @@ final class Workspace {
     var attentionOut = FloatPointer.allocate(capacity: 1) // [tokens x hidden] o_proj or down_proj output
     var gate = FloatPointer.allocate(capacity: 1)         // [tokens x intermediate]
     var up = FloatPointer.allocate(capacity: 1)           // [tokens x intermediate]
-    let scratch: FloatPointer                             // [max input features] one converted weight row
     let cos: FloatPointer                                 // [headDim/2] rotary cos for one position
     let sin: FloatPointer                                 // [headDim/2] rotary sin for one position
-    var scores = FloatPointer.allocate(capacity: 1)       // [longest context] attention scores of one head
 
     init(config: ModelConfig) {
         hidden = config.hiddenSize
@@ -27,18 +24,17 @@ final class Workspace {
         qDim = config.numAttentionHeads * config.headDim
         kvDim = config.numKeyValueHeads * config.headDim
         ffDim = config.intermediateSize
-        scratch = FloatPointer.allocate(capacity: max(hidden, qDim, ffDim))
         cos = FloatPointer.allocate(capacity: headDim / 2)
         sin = FloatPointer.allocate(capacity: headDim / 2)
     }
 
     deinit {
-        for buffer in [x, normed, q, k, v, attention, attentionOut, gate, up, scratch, cos, sin, scores] {
+        for buffer in [x, normed, q, k, v, attention, attentionOut, gate, up, cos, sin] {
             buffer.deallocate()
         }
     }
 
-    func reserve(tokens: Int, longestContext: Int) {
+    func reserve(tokens: Int) {
         if tokens > tokenCapacity {
             tokenCapacity = tokens
             func grow(_ buffer: inout FloatPointer, _ width: Int) {
@@ -47,11 +43,6 @@ final class Workspace {
             }
             grow(&x, hidden); grow(&normed, hidden); grow(&q, qDim); grow(&k, kvDim); grow(&v, kvDim)
             grow(&attention, qDim); grow(&attentionOut, hidden); grow(&gate, ffDim); grow(&up, ffDim)
-        }
-        if longestContext > contextCapacity {
-            contextCapacity = longestContext
-            scores.deallocate()
-            scores = FloatPointer.allocate(capacity: longestContext)
         }
     }
 }

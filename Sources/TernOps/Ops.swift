@@ -4,10 +4,11 @@ import CTernKernels
 public typealias FloatPointer = UnsafeMutablePointer<Float>
 
 public enum Ops {
-    /// out[n x rows] = x[n x columns] * W^T (+ bias). `scratch` holds `columns` floats.
+    /// out[n x rows] = x[n x columns] * W^T (+ bias), on the pool's threads.
     public static func linear(_ x: UnsafePointer<Float>, tokens n: Int, weight: WeightMatrix, bias: [Float]?,
-                              out: FloatPointer, scratch: FloatPointer) {
-        tern_matmul(x, n, weight.columns, weight.type.rawValue, weight.data, weight.rows, out, scratch)
+                              out: FloatPointer, compute: Compute) {
+        let scratch = compute.scratch(bytes: tern_matmul_scratch_bytes(weight.columns, n))
+        tern_matmul(compute.pool, x, n, weight.columns, weight.type.rawValue, weight.data, weight.rows, out, scratch)
         if let bias {
             for t in 0..<n { addInPlace(out + t * weight.rows, bias, count: weight.rows) }
         }
@@ -27,9 +28,5 @@ public enum Ops {
 
     public static func addInPlace(_ into: FloatPointer, _ other: UnsafePointer<Float>, count: Int) {
         for i in 0..<count { into[i] += other[i] }
-    }
-
-    public static func softmax(_ x: FloatPointer, count: Int) {
-        tern_softmax(x, count)
     }
 }

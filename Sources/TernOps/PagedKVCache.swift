@@ -40,13 +40,14 @@ public final class PagedKVCache: @unchecked Sendable {
         (values[layer] + slot * kvDim).update(from: value, count: kvDim)
     }
 
-    /// Attention of one token's query heads over positions firstPosition...lastPosition.
-    public func attend(layer: Int, blockTable: [Int32], query: UnsafePointer<Float>, heads: Int,
-                       firstPosition: Int, lastPosition: Int, scale: Float,
-                       scores: FloatPointer, out: FloatPointer) {
+    /// Attention of a chunk of `tokens` queries of one sequence, at positions startPosition...,
+    /// over everything the cache holds for it up to each query (within `window` if given).
+    public func attend(layer: Int, blockTable: [Int32], queries: UnsafePointer<Float>, tokens: Int, startPosition: Int,
+                       heads: Int, window: Int?, scale: Float, out: FloatPointer, compute: Compute) {
+        let scores = compute.scratch(bytes: compute.threads * (startPosition + tokens) * MemoryLayout<Float>.size)
         blockTable.withUnsafeBufferPointer { table in
-            tern_attention(query, keys[layer], values[layer], table.baseAddress, blockSize,
-                           firstPosition, lastPosition, heads, kvHeads, headDim, scale, scores, out)
+            tern_attention(compute.pool, queries, keys[layer], values[layer], table.baseAddress, blockSize, startPosition, tokens,
+                           window ?? 0, heads, kvHeads, headDim, scale, scores.assumingMemoryBound(to: Float.self), out)
         }
     }
 }

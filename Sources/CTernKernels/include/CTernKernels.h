@@ -10,18 +10,32 @@ enum tern_weight_type {
     TERN_WEIGHT_F32 = 0,
     TERN_WEIGHT_F16 = 1,
     TERN_WEIGHT_BF16 = 2,
+    TERN_WEIGHT_Q8_0 = 3,
+    TERN_WEIGHT_Q4_0 = 4,
+    TERN_WEIGHT_Q4_K = 5,
 };
+
+#include "tern_quant.h"
+#include "tern_dispatch.h"
+#include "tern_pool.h"
 
 float tern_f16_to_f32(uint16_t h);
 float tern_bf16_to_f32(uint16_t h);
+uint16_t tern_f32_to_f16(float f);
 
 /// Converts `count` elements of a weight row of type `type` to f32.
 void tern_convert_row(int type, const void *src, float *dst, size_t count);
 
-/// y[n x m] = x[n x k] * W^T, W stored row-major [m x k] (PyTorch Linear layout).
-/// Each weight row is read once for all n rows of x. `scratch` holds k floats.
-void tern_matmul(const float *x, size_t n, size_t k, int type, const void *w, size_t m,
-                 float *y, float *scratch);
+/// y[n x m] = x[n x k] * W^T, W stored row-major [m x k] (PyTorch Linear layout), any weight
+/// type. Rows of W are split over the pool's threads; each is read once for all n rows of x.
+/// `activations` holds tern_matmul_scratch_bytes(k, n) bytes.
+void tern_matmul(tern_pool *pool, const float *x, size_t n, size_t k, int type, const void *w, size_t m,
+                 float *y, void *activations);
+size_t tern_matmul_scratch_bytes(size_t k, size_t n);
+
+/// Converts a [rows x columns] matrix of source_type into a quantized target_type, on the pool.
+void tern_quantize_matrix(tern_pool *pool, int source_type, const void *source, int target_type, void *target,
+                          size_t rows, size_t columns);
 
 /// y = x / rms(x) * weight, for `rows` rows of `dim` elements.
 void tern_rmsnorm(const float *x, const float *weight, float *y, size_t rows, size_t dim, float eps);
@@ -36,14 +50,13 @@ void tern_silu_mul(float *gate, const float *up, size_t count);
 /// In-place softmax over n values.
 void tern_softmax(float *x, size_t n);
 
-/// Causal attention of one token's query heads over a paged KV cache.
-/// K and V blocks are [block_size][n_kv_heads][head_dim] floats; block `b` of the sequence
-/// starts at cache + block_table[b] * block_size * n_kv_heads * head_dim.
-/// Positions first_pos..last_pos (inclusive) are attended. `scores` holds last_pos+1 floats.
-void tern_attention(const float *q, const float *k_cache, const float *v_cache,
-                    const int32_t *block_table, size_t block_size,
-                    size_t first_pos, size_t last_pos,
-                    size_t n_heads, size_t n_kv_heads, size_t head_dim, float scale,
-                    float *scores, float *out);
+/// Causal attention of `tokens` consecutive tokens of one sequence (positions start_pos...) over
+/// its paged KV cache, whose K and V blocks are [block_size][n_kv_heads][head_dim] floats; block b
+/// of the sequence starts at cache + block_table[b] * block_size * n_kv_heads * head_dim.
+/// window > 0 limits each token to the last `window` positions. q and out are [tokens][n_heads * head_dim];
+/// `scores` holds threads * (start_pos + tokens) floats.
+void tern_attention(tern_pool *pool, const float *q, const float *k_cache, const float *v_cache,
+                    const int32_t *block_table, size_t block_size, size_t start_pos, size_t tokens, size_t window,
+                    size_t n_heads, size_t n_kv_heads, size_t head_dim, float scale, float *scores, float *out);
 
 #endif

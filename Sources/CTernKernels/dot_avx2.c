@@ -1,0 +1,17 @@
+// The x86 dot products for AVX2 + FMA + F16C machines.
+#if defined(__x86_64__)
+#define TERN_TARGET __attribute__((target("avx2,fma,f16c")))
+#define TERN_SUFFIX avx2
+#define TERN_VNNI 0
+#include "dot_x86.h"
+
+const tern_kernel_table *tern_kernels_avx2(void) {
+    static const tern_kernel_table table = {
+        "avx2", dot_f32_avx2, dot_f16_avx2, dot_bf16_avx2, dot_q8_0_avx2, dot_q4_0_avx2, dot_q4_k_avx2,
+    };
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") ? &table : 0;
+}
+#else
+#include "CTernKernels.h"
+const tern_kernel_table *tern_kernels_avx2(void) { return 0; }
+#endif

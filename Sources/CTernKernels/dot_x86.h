@@ -1,0 +1,117 @@
+// The x86 dot products, written once and compiled twice: for AVX2+FMA+F16C (dot_avx2.c) and for
+// AVX-512 with VNNI (dot_avx512.c), which define TERN_TARGET, TERN_SUFFIX and TERN_VNNI first.
+#include "CTernKernels.h"
+#include <immintrin.h>
+
+#define TERN_FN2(name, suffix) name##_##suffix
+#define TERN_FN(name, suffix) TERN_FN2(name, suffix)
+
+TERN_TARGET static inline float TERN_FN(hsum, TERN_SUFFIX)(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/// Eight int32 sums of unsigned bytes u times signed bytes s, four pairs per lane.
+TERN_TARGET static inline __m256i TERN_FN(dot_u8s8, TERN_SUFFIX)(__m256i u, __m256i s) {
+#if TERN_VNNI
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+#else
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+#endif
+}
+
+TERN_TARGET static float TERN_FN(dot_f32, TERN_SUFFIX)(const void *w, const float *x, size_t count) {
+    const float *a = w;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(x + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(x + i + 8), s1);
+    }
+    float sum = TERN_FN(hsum, TERN_SUFFIX)(_mm256_add_ps(s0, s1));
+    for (; i < count; i++) sum += a[i] * x[i];
+    return sum;
+}
+
+TERN_TARGET static float TERN_FN(dot_f16, TERN_SUFFIX)(const void *w, const float *x, size_t count) {
+    const uint16_t *a = w;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i))), _mm256_loadu_ps(x + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8))), _mm256_loadu_ps(x + i + 8), s1);
+    }
+    float sum = TERN_FN(hsum, TERN_SUFFIX)(_mm256_add_ps(s0, s1));
+    for (; i < count; i++) sum += tern_f16_to_f32(a[i]) * x[i];
+    return sum;
+}
+
+TERN_TARGET static float TERN_FN(dot_bf16, TERN_SUFFIX)(const void *w, const float *x, size_t count) {
+    const uint16_t *a = w;
+    __m256 s0 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        __m256i wide = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(a + i))), 16);
+        s0 = _mm256_fmadd_ps(_mm256_castsi256_ps(wide), _mm256_loadu_ps(x + i), s0);
+    }
+    float sum = TERN_FN(hsum, TERN_SUFFIX)(s0);
+    for (; i < count; i++) sum += tern_bf16_to_f32(a[i]) * x[i];
+    return sum;
+}
+
+TERN_TARGET static float TERN_FN(dot_q8_0, TERN_SUFFIX)(const void *w, const tern_block_q8a *x, size_t count) {
+    const tern_block_q8_0 *b = w;
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t k = 0; k < count / TERN_QK; k++) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)b[k].qs);
+        __m256i a = _mm256_loadu_si256((const __m256i *)x[k].qs);
+        // Signed times signed via unsigned |q| times a carrying q's sign.
+        __m256i sums = TERN_FN(dot_u8s8, TERN_SUFFIX)(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q));
+        __m256 scale = _mm256_set1_ps(tern_f16_to_f32(b[k].d) * x[k].d);
+        acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc);
+    }
+    return TERN_FN(hsum, TERN_SUFFIX)(acc);
+}
+
+TERN_TARGET static float TERN_FN(dot_q4_0, TERN_SUFFIX)(const void *w, const tern_block_q8a *x, size_t count) {
+    const tern_block_q4_0 *b = w;
+    __m256 acc = _mm256_setzero_ps();
+    float offset = 0;
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (size_t k = 0; k < count / TERN_QK; k++) {
+        __m128i packed = _mm_loadu_si128((const __m128i *)b[k].qs);
+        __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), low);
+        __m256i sums = TERN_FN(dot_u8s8, TERN_SUFFIX)(q, _mm256_loadu_si256((const __m256i *)x[k].qs));
+        float d = tern_f16_to_f32(b[k].d);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * x[k].d), _mm256_cvtepi32_ps(sums), acc);
+        // (q - 8) * a = q * a - 8 * a, and x[k].s is d_a times the sum of a.
+        offset += d * x[k].s;
+    }
+    return TERN_FN(hsum, TERN_SUFFIX)(acc) - 8 * offset;
+}
+
+TERN_TARGET static float TERN_FN(dot_q4_k, TERN_SUFFIX)(const void *w, const tern_block_q8a *x, size_t count) {
+    const tern_block_q4_k *b = w;
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (size_t k = 0; k < count / TERN_QK_K; k++) {
+        float d = tern_f16_to_f32(b[k].d), dmin = tern_f16_to_f32(b[k].dmin);
+        const tern_block_q8a *a = x + 8 * k;
+        for (int g = 0; g < 4; g++) {
+            __m256i packed = _mm256_loadu_si256((const __m256i *)(b[k].qs + 32 * g));
+            uint8_t sc0, m0, sc1, m1;
+            tern_q4k_scale_min(2 * g, b[k].scales, &sc0, &m0);
+            tern_q4k_scale_min(2 * g + 1, b[k].scales, &sc1, &m1);
+            __m256i s0 = TERN_FN(dot_u8s8, TERN_SUFFIX)(_mm256_and_si256(packed, low), _mm256_loadu_si256((const __m256i *)a[2 * g].qs));
+            __m256i s1 = TERN_FN(dot_u8s8, TERN_SUFFIX)(_mm256_and_si256(_mm256_srli_epi16(packed, 4), low),
+                                                       _mm256_loadu_si256((const __m256i *)a[2 * g + 1].qs));
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc0 * a[2 * g].d), _mm256_cvtepi32_ps(s0), acc);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc1 * a[2 * g + 1].d), _mm256_cvtepi32_ps(s1), acc);
+            mins += dmin * (m0 * a[2 * g].s + m1 * a[2 * g + 1].s);
+        }
+    }
+    return TERN_FN(hsum, TERN_SUFFIX)(acc) - mins;
+}

@@ -1,0 +1,33 @@
+// The kernel table, filled once from the CPU's features; a path can be forced for tests.
+#ifndef TERN_DISPATCH_H
+#define TERN_DISPATCH_H
+
+#include <stddef.h>
+#include "tern_quant.h"
+
+typedef float (*tern_dot_q_fn)(const void *w, const tern_block_q8a *x, size_t count);
+typedef float (*tern_dot_f_fn)(const void *w, const float *x, size_t count);
+
+typedef struct {
+    const char *name;
+    tern_dot_f_fn dot_f32, dot_f16, dot_bf16;
+    tern_dot_q_fn dot_q8_0, dot_q4_0, dot_q4_k;
+} tern_kernel_table;
+
+/// The table in use: the best the CPU supports, unless a path was forced.
+const tern_kernel_table *tern_kernels(void);
+
+/// Forces a path by name ("scalar", "avx2", "avx512", "neon") or back to the best ("auto").
+/// Returns 0 on success, -1 if this CPU or build cannot run that path.
+int tern_set_kernel_path(const char *name);
+
+/// Names of the paths this CPU can run, best last, separated by spaces.
+const char *tern_available_kernel_paths(void);
+
+// Per-path tables (defined in the dot_*.c files; NULL where the build has no such path).
+extern const tern_kernel_table tern_kernels_scalar;
+const tern_kernel_table *tern_kernels_avx2(void);
+const tern_kernel_table *tern_kernels_avx512(void);
+const tern_kernel_table *tern_kernels_neon(void);
+
+#endif

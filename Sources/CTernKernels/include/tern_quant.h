@@ -1,0 +1,60 @@
+// Block-quantized weight formats, bit-exact with the GGUF layouts of llama.cpp, and the
+// 8-bit activation blocks the quantized dot products read.
+#ifndef TERN_QUANT_H
+#define TERN_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TERN_QK 32      // weights per block of Q8_0 / Q4_0, and per activation block
+#define TERN_QK_K 256   // weights per Q4_K super-block
+
+typedef struct {
+    uint16_t d;                 // f16 scale
+    int8_t qs[TERN_QK];         // weight = qs[i] * d
+} tern_block_q8_0;
+
+typedef struct {
+    uint16_t d;                 // f16 scale
+    uint8_t qs[TERN_QK / 2];    // element i (< 16) in the low nibble of qs[i], element i + 16 in the high nibble; weight = (q - 8) * d
+} tern_block_q4_0;
+
+typedef struct {
+    uint16_t d;                 // f16 super-block scale of the sub-block scales
+    uint16_t dmin;              // f16 super-block scale of the sub-block mins
+    uint8_t scales[12];         // 8 six-bit scales and 8 six-bit mins, packed
+    uint8_t qs[TERN_QK_K / 2];  // per 64 weights: 32 bytes, low nibbles first sub-block, high nibbles second
+} tern_block_q4_k;
+
+/// An activation block: 32 signed bytes with their scale, and the scale times their sum.
+typedef struct {
+    float d;
+    float s;
+    int8_t qs[TERN_QK];
+} tern_block_q8a;
+
+/// Bytes of one row of `count` weights in a quantized type (count must be a multiple of its block).
+size_t tern_quant_row_bytes(int type, size_t count);
+/// Weights per block of a quantized type.
+size_t tern_quant_block_size(int type);
+
+void tern_quantize_row_q8_0(const float *x, tern_block_q8_0 *y, size_t count);
+void tern_quantize_row_q4_0(const float *x, tern_block_q4_0 *y, size_t count);
+void tern_quantize_row_q4_k(const float *x, tern_block_q4_k *y, size_t count);
+/// Quantizes an activation row (count a multiple of 32) for the quantized dot products.
+void tern_quantize_row_q8a(const float *x, tern_block_q8a *y, size_t count);
+
+void tern_dequantize_row(int type, const void *x, float *y, size_t count);
+
+/// Unpacks sub-block j's six-bit scale and min from a Q4_K scales array.
+static inline void tern_q4k_scale_min(int j, const uint8_t *q, uint8_t *scale, uint8_t *min) {
+    if (j < 4) {
+        *scale = q[j] & 63;
+        *min = q[j + 4] & 63;
+    } else {
+        *scale = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+#endif

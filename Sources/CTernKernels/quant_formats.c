@@ -1,0 +1,179 @@
+// Quantizing and dequantizing rows in the GGUF block formats, and quantizing activations.
+#include "CTernKernels.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t tern_quant_block_size(int type) {
+    return type == TERN_WEIGHT_Q4_K ? TERN_QK_K : TERN_QK;
+}
+
+size_t tern_quant_row_bytes(int type, size_t count) {
+    switch (type) {
+    case TERN_WEIGHT_Q8_0: return count / TERN_QK * sizeof(tern_block_q8_0);
+    case TERN_WEIGHT_Q4_0: return count / TERN_QK * sizeof(tern_block_q4_0);
+    case TERN_WEIGHT_Q4_K: return count / TERN_QK_K * sizeof(tern_block_q4_k);
+    case TERN_WEIGHT_F32: return count * 4;
+    default: return count * 2;
+    }
+}
+
+void tern_quantize_row_q8_0(const float *x, tern_block_q8_0 *y, size_t count) {
+    for (size_t b = 0; b < count / TERN_QK; b++, x += TERN_QK) {
+        float amax = 0;
+        for (int i = 0; i < TERN_QK; i++) amax = fmaxf(amax, fabsf(x[i]));
+        float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
+        y[b].d = tern_f32_to_f16(d);
+        for (int i = 0; i < TERN_QK; i++) y[b].qs[i] = (int8_t)roundf(x[i] * id);
+    }
+}
+
+void tern_quantize_row_q4_0(const float *x, tern_block_q4_0 *y, size_t count) {
+    for (size_t b = 0; b < count / TERN_QK; b++, x += TERN_QK) {
+        // The value of largest magnitude maps to -8, so its sign picks the side with more room.
+        float amax = 0, max = 0;
+        for (int i = 0; i < TERN_QK; i++) {
+            if (fabsf(x[i]) > amax) { amax = fabsf(x[i]); max = x[i]; }
+        }
+        float d = max / -8.0f, id = d ? 1.0f / d : 0.0f;
+        y[b].d = tern_f32_to_f16(d);
+        for (int i = 0; i < TERN_QK / 2; i++) {
+            int lo = (int)(x[i] * id + 8.5f), hi = (int)(x[i + TERN_QK / 2] * id + 8.5f);
+            lo = lo < 0 ? 0 : lo > 15 ? 15 : lo;
+            hi = hi < 0 ? 0 : hi > 15 ? 15 : hi;
+            y[b].qs[i] = (uint8_t)(lo | (hi << 4));
+        }
+    }
+}
+
+/// Q4_K: each 32-weight sub-block gets an affine map (scale, min) from its range; scales and
+/// mins are then themselves quantized to six bits against the super-block's f16 d and dmin.
+void tern_quantize_row_q4_k(const float *x, tern_block_q4_k *y, size_t count) {
+    for (size_t b = 0; b < count / TERN_QK_K; b++, x += TERN_QK_K) {
+        float scales[8], mins[8], max_scale = 0, max_min = 0;
+        for (int j = 0; j < 8; j++) {
+            const float *s = x + 32 * j;
+            float lo = 0, hi = 0;
+            for (int i = 0; i < 32; i++) { lo = fminf(lo, s[i]); hi = fmaxf(hi, s[i]); }
+            scales[j] = (hi - lo) / 15.0f;
+            mins[j] = -lo;
+            max_scale = fmaxf(max_scale, scales[j]);
+            max_min = fmaxf(max_min, mins[j]);
+        }
+        float d = max_scale / 63.0f, dmin = max_min / 63.0f;
+        y[b].d = tern_f32_to_f16(d);
+        y[b].dmin = tern_f32_to_f16(dmin);
+        d = tern_f16_to_f32(y[b].d);
+        dmin = tern_f16_to_f32(y[b].dmin);
+        uint8_t sc[8], mn[8];
+        for (int j = 0; j < 8; j++) {
+            int s = d ? (int)lroundf(scales[j] / d) : 0, m = dmin ? (int)lroundf(mins[j] / dmin) : 0;
+            sc[j] = (uint8_t)(s > 63 ? 63 : s);
+            mn[j] = (uint8_t)(m > 63 ? 63 : m);
+        }
+        memset(y[b].scales, 0, 12);
+        for (int j = 0; j < 4; j++) {
+            y[b].scales[j] = sc[j];
+            y[b].scales[j + 4] = mn[j];
+        }
+        for (int j = 4; j < 8; j++) {
+            y[b].scales[j + 4] = (uint8_t)((sc[j] & 0xF) | ((mn[j] & 0xF) << 4));
+            y[b].scales[j - 4] |= (uint8_t)((sc[j] >> 4) << 6);
+            y[b].scales[j] |= (uint8_t)((mn[j] >> 4) << 6);
+        }
+        uint8_t q[TERN_QK_K];
+        for (int j = 0; j < 8; j++) {
+            float step = d * sc[j], offset = dmin * mn[j];
+            for (int i = 0; i < 32; i++) {
+                int v = step ? (int)lroundf((x[32 * j + i] + offset) / step) : 0;
+                q[32 * j + i] = (uint8_t)(v < 0 ? 0 : v > 15 ? 15 : v);
+            }
+        }
+        for (int g = 0; g < 4; g++) {
+            for (int l = 0; l < 32; l++) y[b].qs[32 * g + l] = (uint8_t)(q[64 * g + l] | (q[64 * g + 32 + l] << 4));
+        }
+    }
+}
+
+void tern_quantize_row_q8a(const float *x, tern_block_q8a *y, size_t count) {
+    for (size_t b = 0; b < count / TERN_QK; b++, x += TERN_QK) {
+        float amax = 0;
+        for (int i = 0; i < TERN_QK; i++) amax = fmaxf(amax, fabsf(x[i]));
+        float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
+        int sum = 0;
+        for (int i = 0; i < TERN_QK; i++) {
+            y[b].qs[i] = (int8_t)lrintf(x[i] * id);
+            sum += y[b].qs[i];
+        }
+        y[b].d = d;
+        y[b].s = d * (float)sum;
+    }
+}
+
+void tern_dequantize_row(int type, const void *x, float *y, size_t count) {
+    switch (type) {
+    case TERN_WEIGHT_Q8_0: {
+        const tern_block_q8_0 *b = x;
+        for (size_t i = 0; i < count; i++) y[i] = b[i / TERN_QK].qs[i % TERN_QK] * tern_f16_to_f32(b[i / TERN_QK].d);
+        break;
+    }
+    case TERN_WEIGHT_Q4_0: {
+        const tern_block_q4_0 *b = x;
+        for (size_t i = 0; i < count; i++) {
+            const tern_block_q4_0 *blk = &b[i / TERN_QK];
+            int j = (int)(i % TERN_QK);
+            int q = j < 16 ? (blk->qs[j] & 0xF) : (blk->qs[j - 16] >> 4);
+            y[i] = (q - 8) * tern_f16_to_f32(blk->d);
+        }
+        break;
+    }
+    case TERN_WEIGHT_Q4_K: {
+        const tern_block_q4_k *b = x;
+        for (size_t s = 0; s < count / TERN_QK_K; s++) {
+            float d = tern_f16_to_f32(b[s].d), dmin = tern_f16_to_f32(b[s].dmin);
+            for (int j = 0; j < 8; j++) {
+                uint8_t sc, m;
+                tern_q4k_scale_min(j, b[s].scales, &sc, &m);
+                const uint8_t *q = b[s].qs + 32 * (j / 2);
+                for (int l = 0; l < 32; l++) {
+                    int v = (j % 2 == 0) ? (q[l] & 0xF) : (q[l] >> 4);
+                    y[s * TERN_QK_K + 32 * j + l] = d * sc * v - dmin * m;
+                }
+            }
+        }
+        break;
+    }
+    default:
+        tern_convert_row(type, x, y, count);
+    }
+}
+
+typedef struct {
+    int source_type, target_type;
+    const char *source;
+    char *target;
+    size_t rows, columns;
+} quantize_task;
+
+static void quantize_matrix_part(void *context, int thread, int threads) {
+    const quantize_task *t = context;
+    size_t source_row = tern_quant_row_bytes(t->source_type, t->columns);
+    size_t target_row = tern_quant_row_bytes(t->target_type, t->columns);
+    float *row = malloc(t->columns * sizeof(float));
+    for (size_t r = t->rows * thread / threads; r < t->rows * (thread + 1) / threads; r++) {
+        tern_convert_row(t->source_type, t->source + r * source_row, row, t->columns);
+        void *out = t->target + r * target_row;
+        switch (t->target_type) {
+        case TERN_WEIGHT_Q8_0: tern_quantize_row_q8_0(row, out, t->columns); break;
+        case TERN_WEIGHT_Q4_0: tern_quantize_row_q4_0(row, out, t->columns); break;
+        case TERN_WEIGHT_Q4_K: tern_quantize_row_q4_k(row, out, t->columns); break;
+        }
+    }
+    free(row);
+}
+
+void tern_quantize_matrix(tern_pool *pool, int source_type, const void *source, int target_type, void *target,
+                          size_t rows, size_t columns) {
+    quantize_task task = {source_type, target_type, source, target, rows, columns};
+    tern_pool_run(pool, quantize_matrix_part, &task);
+}

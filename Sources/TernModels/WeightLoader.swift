@@ -1,0 +1,53 @@
+// Turns checkpoint tensors into the weight matrices a model uses, quantizing them at load as
+// the options ask: linear layers to the chosen type, embedding and LM head to Q8_0.
+import TernFormats
+import TernOps
+
+public enum Quantization: String, Sendable, CaseIterable {
+    case none, q8_0, q4_0, q4_k
+
+    var weightType: WeightType? {
+        switch self {
+        case .none: return nil
+        case .q8_0: return .q8_0
+        case .q4_0: return .q4_0
+        case .q4_k: return .q4_k
+        }
+    }
+}
+
+public struct LoadOptions: Sendable {
+    public var quantization: Quantization = .none
+    /// Compute threads; nil uses every physical core.
+    public var threads: Int?
+
+    public init(quantization: Quantization = .none, threads: Int? = nil) {
+        self.quantization = quantization
+        self.threads = threads
+    }
+}
+
+public struct WeightLoader {
+    let checkpoint: SafetensorsCheckpoint
+    let options: LoadOptions
+    let compute: Compute
+
+    /// A linear layer's weight in the requested type. Q4_K needs rows of whole 256-weight
+    /// super-blocks; other rows fall back to Q4_0, which has the same bits per weight at 32.
+    func linear(_ name: String, shape: [Int]) throws -> WeightMatrix {
+        let weight = try WeightMatrix(try checkpoint.tensor(name), expectedShape: shape)
+        guard let target = options.quantization.weightType else { return weight }
+        if weight.canQuantize(to: target) { return weight.quantized(to: target, compute: compute) }
+        if target == .q4_k, weight.canQuantize(to: .q4_0) { return weight.quantized(to: .q4_0, compute: compute) }
+        return weight
+    }
+
+    /// Embedding and LM head: Q8_0 whenever the model is quantized at all. The LM head is read
+    /// in full for every token, so it matters for speed as much as the layers; 8 bits keep the
+    /// output distribution close to the original.
+    func embedding(_ name: String, shape: [Int]) throws -> WeightMatrix {
+        let weight = try WeightMatrix(try checkpoint.tensor(name), expectedShape: shape)
+        guard options.quantization != .none, weight.canQuantize(to: .q8_0) else { return weight }
+        return weight.quantized(to: .q8_0, compute: compute)
+    }
+}
