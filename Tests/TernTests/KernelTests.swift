@@ -1,0 +1,135 @@
+// Every kernel on every dispatch path this CPU has, against the scalar reference, on odd sizes;
+// the block formats against llama.cpp's reference implementation (the `gguf` package).
+import CTernKernels
+import Foundation
+import Testing
+import TernFormats
+@testable import TernOps
+
+/// Kernel paths are process-wide, so tests that switch them run one at a time.
+@Suite(.serialized) struct KernelTests {
+    static let paths = String(cString: tern_available_kernel_paths()).split(separator: " ").map(String.init)
+
+    static func random(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2_000_001) / 1_000_000 - 1
+        }
+    }
+
+    /// Weight bytes of a [rows x columns] matrix in `type`, from random values.
+    static func matrix(_ type: WeightType, rows: Int, columns: Int, seed: UInt64) -> [UInt8] {
+        let values = random(rows * columns, seed: seed)
+        var bytes = [UInt8](repeating: 0, count: rows * tern_quant_row_bytes(type.rawValue, columns))
+        let compute = Compute(threads: 1)
+        values.withUnsafeBytes { source in
+            bytes.withUnsafeMutableBytes { target in
+                if type.isQuantized {
+                    tern_quantize_matrix(compute.pool, WeightType.f32.rawValue, source.baseAddress, type.rawValue, target.baseAddress, rows, columns)
+                } else {
+                    for (i, v) in values.enumerated() {
+                        switch type {
+                        case .f32: target.storeBytes(of: v, toByteOffset: 4 * i, as: Float.self)
+                        case .f16: target.storeBytes(of: tern_f32_to_f16(v), toByteOffset: 2 * i, as: UInt16.self)
+                        default: target.storeBytes(of: UInt16(v.bitPattern >> 16), toByteOffset: 2 * i, as: UInt16.self)
+                        }
+                    }
+                }
+            }
+        }
+        return bytes
+    }
+
+    static func matmul(_ type: WeightType, _ weights: [UInt8], rows: Int, columns: Int, x: [Float], tokens: Int, threads: Int) -> [Float] {
+        let compute = Compute(threads: threads)
+        var y = [Float](repeating: .nan, count: tokens * rows)
+        var scratch = [UInt8](repeating: 0, count: tern_matmul_scratch_bytes(columns, tokens) + 1)
+        weights.withUnsafeBytes { w in
+            tern_matmul(compute.pool, x, tokens, columns, type.rawValue, w.baseAddress, rows, &y, &scratch)
+        }
+        return y
+    }
+
+    @Test func everyPathMatchesTheScalarReference() throws {
+        defer { tern_set_kernel_path("auto") }
+        let shapes: [(WeightType, rows: Int, columns: Int)] = [
+            (.f32, 1, 1), (.f32, 3, 37), (.f16, 17, 45), (.bf16, 5, 33), (.f16, 1, 8), (.bf16, 7, 7),
+            (.q8_0, 1, 32), (.q8_0, 17, 96), (.q4_0, 3, 32), (.q4_0, 19, 160), (.q4_k, 1, 256), (.q4_k, 5, 512),
+        ]
+        for (type, rows, columns) in shapes {
+            let weights = Self.matrix(type, rows: rows, columns: columns, seed: UInt64(rows * 1000 + columns))
+            for tokens in [1, 3] {
+                let x = Self.random(tokens * columns, seed: UInt64(tokens))
+                #expect(tern_set_kernel_path("scalar") == 0)
+                let reference = Self.matmul(type, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 1)
+                for path in Self.paths {
+                    #expect(tern_set_kernel_path(path) == 0)
+                    for threads in [1, 2] {
+                        let y = Self.matmul(type, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: threads)
+                        let scale = reference.map(abs).max()! + 1e-6
+                        let worst = zip(y, reference).map { abs($0 - $1) }.max()!
+                        #expect(worst <= 1e-4 * max(1, scale), "\(type) \(rows)x\(columns) tokens \(tokens) \(path) \(threads) threads: \(worst)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func quantizedProductsApproximateTheFloatProduct() throws {
+        // The formats themselves: error relative to the exact f32 product stays small.
+        let (rows, columns) = (8, 512)
+        let exact = Self.matmul(.f32, Self.matrix(.f32, rows: rows, columns: columns, seed: 9), rows: rows, columns: columns,
+                                x: Self.random(columns, seed: 4), tokens: 1, threads: 1)
+        let norm = exact.map { $0 * $0 }.reduce(0, +).squareRoot()
+        for (type, tolerance) in [(WeightType.q8_0, Float(0.02)), (.q4_0, 0.15), (.q4_k, 0.15)] {
+            let y = Self.matmul(type, Self.matrix(type, rows: rows, columns: columns, seed: 9), rows: rows, columns: columns,
+                                x: Self.random(columns, seed: 4), tokens: 1, threads: 1)
+            let error = zip(y, exact).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+            #expect(error / norm < tolerance, "\(type): relative error \(error / norm)")
+        }
+    }
+
+    @Test func blockLayoutsMatchLlamaCppReference() throws {
+        let reference = try JSONParser.parse(contentsOf: Fixtures.root.appendingPathComponent("quant/reference.json"))
+        for testCase in reference["cases"]!.arrayValue! {
+            let name = testCase["type"]!.stringValue!
+            let type = WeightType.allCases.first { $0.name == name }!
+            let hex = testCase["bytes"]!.stringValue!
+            let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+                let start = hex.index(hex.startIndex, offsetBy: i)
+                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+            }
+            let expected = testCase["dequantized"]!.arrayValue!.map { Float($0.doubleValue!) }
+            var dequantized = [Float](repeating: 0, count: expected.count)
+            tern_dequantize_row(type.rawValue, bytes, &dequantized, expected.count)
+            #expect(dequantized == expected, "\(name) dequantization")
+            if let input = testCase["input"]?.arrayValue?.map({ Float($0.doubleValue!) }) {
+                var ours = [UInt8](repeating: 0, count: bytes.count)
+                let compute = Compute(threads: 1)
+                tern_quantize_matrix(compute.pool, WeightType.f32.rawValue, input, type.rawValue, &ours, 1, input.count)
+                #expect(ours == bytes, "\(name) quantization is byte-identical")
+            }
+        }
+    }
+
+    @Test func halfPrecisionConversionRoundTrips() {
+        for bits in stride(from: UInt16(0), to: 0x7C00, by: 7) {
+            #expect(tern_f32_to_f16(tern_f16_to_f32(bits)) == bits)
+        }
+        #expect(tern_f32_to_f16(65520) == 0x7C00, "rounds to infinity past the largest half")
+        #expect(tern_f32_to_f16(1.0 + 1.0 / 2048) == 0x3C00, "ties round to even")
+    }
+
+    @Test func poolRunsEveryPartOnce() {
+        let compute = Compute(threads: 2)
+        #expect(compute.threads == 2)
+        // A matmul of many rows on 2 threads equals one thread's result exactly (rows are independent).
+        let weights = Self.matrix(.q8_0, rows: 1001, columns: 64, seed: 3)
+        let x = Self.random(64, seed: 5)
+        let one = Self.matmul(.q8_0, weights, rows: 1001, columns: 64, x: x, tokens: 1, threads: 1)
+        for _ in 0..<50 {
+            #expect(Self.matmul(.q8_0, weights, rows: 1001, columns: 64, x: x, tokens: 1, threads: 2) == one)
+        }
+    }
+}
