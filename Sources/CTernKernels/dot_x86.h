@@ -6,6 +6,9 @@
 #define TERN_FN2(name, suffix) name##_##suffix
 #define TERN_FN(name, suffix) TERN_FN2(name, suffix)
 
+/// f16 to f32 in one F16C instruction (the portable converter is a function call).
+#define TERN_HALF(h) _cvtsh_ss(h)
+
 TERN_TARGET static inline float TERN_FN(hsum, TERN_SUFFIX)(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -44,7 +47,7 @@ TERN_TARGET static float TERN_FN(dot_f16, TERN_SUFFIX)(const void *w, const floa
         s1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8))), _mm256_loadu_ps(x + i + 8), s1);
     }
     float sum = TERN_FN(hsum, TERN_SUFFIX)(_mm256_add_ps(s0, s1));
-    for (; i < count; i++) sum += tern_f16_to_f32(a[i]) * x[i];
+    for (; i < count; i++) sum += TERN_HALF(a[i]) * x[i];
     return sum;
 }
 
@@ -61,35 +64,59 @@ TERN_TARGET static float TERN_FN(dot_bf16, TERN_SUFFIX)(const void *w, const flo
     return sum;
 }
 
+/// One Q8_0 block against one activation block, as eight partial int32 sums.
+TERN_TARGET static inline __m256i TERN_FN(block_q8_0, TERN_SUFFIX)(const tern_block_q8_0 *b, const tern_block_q8a *x) {
+    __m256i q = _mm256_loadu_si256((const __m256i *)b->qs);
+    __m256i a = _mm256_loadu_si256((const __m256i *)x->qs);
+    // Signed times signed via unsigned |q| times a carrying q's sign.
+    return TERN_FN(dot_u8s8, TERN_SUFFIX)(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q));
+}
+
 TERN_TARGET static float TERN_FN(dot_q8_0, TERN_SUFFIX)(const void *w, const tern_block_q8a *x, size_t count) {
     const tern_block_q8_0 *b = w;
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t k = 0; k < count / TERN_QK; k++) {
-        __m256i q = _mm256_loadu_si256((const __m256i *)b[k].qs);
-        __m256i a = _mm256_loadu_si256((const __m256i *)x[k].qs);
-        // Signed times signed via unsigned |q| times a carrying q's sign.
-        __m256i sums = TERN_FN(dot_u8s8, TERN_SUFFIX)(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q));
-        __m256 scale = _mm256_set1_ps(tern_f16_to_f32(b[k].d) * x[k].d);
-        acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc);
+    // Two accumulators halve the chain of dependent multiply-adds.
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    size_t blocks = count / TERN_QK, k = 0;
+    for (; k + 2 <= blocks; k += 2) {
+        __m256i s0 = TERN_FN(block_q8_0, TERN_SUFFIX)(b + k, x + k);
+        __m256i s1 = TERN_FN(block_q8_0, TERN_SUFFIX)(b + k + 1, x + k + 1);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(TERN_HALF(b[k].d) * x[k].d), _mm256_cvtepi32_ps(s0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(TERN_HALF(b[k + 1].d) * x[k + 1].d), _mm256_cvtepi32_ps(s1), acc1);
     }
-    return TERN_FN(hsum, TERN_SUFFIX)(acc);
+    for (; k < blocks; k++) {
+        __m256i s0 = TERN_FN(block_q8_0, TERN_SUFFIX)(b + k, x + k);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(TERN_HALF(b[k].d) * x[k].d), _mm256_cvtepi32_ps(s0), acc0);
+    }
+    return TERN_FN(hsum, TERN_SUFFIX)(_mm256_add_ps(acc0, acc1));
+}
+
+/// One Q4_0 block's unsigned nibbles (0..15) against one activation block, as eight int32 sums.
+TERN_TARGET static inline __m256i TERN_FN(block_q4_0, TERN_SUFFIX)(const tern_block_q4_0 *b, const tern_block_q8a *x) {
+    __m128i packed = _mm_loadu_si128((const __m128i *)b->qs);
+    __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F));
+    return TERN_FN(dot_u8s8, TERN_SUFFIX)(q, _mm256_loadu_si256((const __m256i *)x->qs));
 }
 
 TERN_TARGET static float TERN_FN(dot_q4_0, TERN_SUFFIX)(const void *w, const tern_block_q8a *x, size_t count) {
     const tern_block_q4_0 *b = w;
-    __m256 acc = _mm256_setzero_ps();
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    // (q - 8) * a = q * a - 8 * a, and x[k].s is d_a times the sum of a.
     float offset = 0;
-    const __m256i low = _mm256_set1_epi8(0x0F);
-    for (size_t k = 0; k < count / TERN_QK; k++) {
-        __m128i packed = _mm_loadu_si128((const __m128i *)b[k].qs);
-        __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), low);
-        __m256i sums = TERN_FN(dot_u8s8, TERN_SUFFIX)(q, _mm256_loadu_si256((const __m256i *)x[k].qs));
-        float d = tern_f16_to_f32(b[k].d);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * x[k].d), _mm256_cvtepi32_ps(sums), acc);
-        // (q - 8) * a = q * a - 8 * a, and x[k].s is d_a times the sum of a.
-        offset += d * x[k].s;
+    size_t blocks = count / TERN_QK, k = 0;
+    for (; k + 2 <= blocks; k += 2) {
+        __m256i s0 = TERN_FN(block_q4_0, TERN_SUFFIX)(b + k, x + k);
+        __m256i s1 = TERN_FN(block_q4_0, TERN_SUFFIX)(b + k + 1, x + k + 1);
+        float d0 = TERN_HALF(b[k].d), d1 = TERN_HALF(b[k + 1].d);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * x[k].d), _mm256_cvtepi32_ps(s0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * x[k + 1].d), _mm256_cvtepi32_ps(s1), acc1);
+        offset += d0 * x[k].s + d1 * x[k + 1].s;
     }
-    return TERN_FN(hsum, TERN_SUFFIX)(acc) - 8 * offset;
+    for (; k < blocks; k++) {
+        float d0 = TERN_HALF(b[k].d);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * x[k].d), _mm256_cvtepi32_ps(TERN_FN(block_q4_0, TERN_SUFFIX)(b + k, x + k)), acc0);
+        offset += d0 * x[k].s;
+    }
+    return TERN_FN(hsum, TERN_SUFFIX)(_mm256_add_ps(acc0, acc1)) - 8 * offset;
 }
 
 TERN_TARGET static float TERN_FN(dot_q4_k, TERN_SUFFIX)(const void *w, const tern_block_q8a *x, size_t count) {
@@ -98,7 +125,7 @@ TERN_TARGET static float TERN_FN(dot_q4_k, TERN_SUFFIX)(const void *w, const ter
     float mins = 0;
     const __m256i low = _mm256_set1_epi8(0x0F);
     for (size_t k = 0; k < count / TERN_QK_K; k++) {
-        float d = tern_f16_to_f32(b[k].d), dmin = tern_f16_to_f32(b[k].dmin);
+        float d = TERN_HALF(b[k].d), dmin = TERN_HALF(b[k].dmin);
         const tern_block_q8a *a = x + 8 * k;
         for (int g = 0; g < 4; g++) {
             __m256i packed = _mm256_loadu_si256((const __m256i *)(b[k].qs + 32 * g));

@@ -24,7 +24,7 @@ void tern_quantize_row_q8_0(const float *x, tern_block_q8_0 *y, size_t count) {
         for (int i = 0; i < TERN_QK; i++) amax = fmaxf(amax, fabsf(x[i]));
         float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
         y[b].d = tern_f32_to_f16(d);
-        for (int i = 0; i < TERN_QK; i++) y[b].qs[i] = (int8_t)roundf(x[i] * id);
+        for (int i = 0; i < TERN_QK; i++) y[b].qs[i] = (int8_t)roundf(x[i] * id);  // half away from zero, as llama.cpp
     }
 }
 

@@ -29,6 +29,11 @@ public final class Compute: @unchecked Sendable {
         return scratch
     }
 
+    /// The machine's memory read bandwidth in GB/s, measured with this pool's threads.
+    public func measureReadBandwidth(bytes: Int = 1 << 30, repeats: Int = 5) -> Double {
+        tern_measure_read_bandwidth(pool, bytes, Int32(repeats))
+    }
+
     /// Physical cores: distinct (package, core) pairs in /proc/cpuinfo, else the logical count.
     public static let physicalCores: Int = {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {

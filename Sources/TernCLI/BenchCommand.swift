@@ -1,0 +1,86 @@
+// `tern bench`: prefill and decode tokens/s, the weight bytes per token and the share of the
+// machine's measured memory bandwidth; prefill is also put against the arithmetic peak.
+import ArgumentParser
+import CTernKernels
+import Foundation
+import TernEngine
+import TernModels
+import TernOps
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure prefill and decode speed.")
+
+    @OptionGroup var model: ModelOption
+    @OptionGroup var loading: LoadingOptions
+    @Option(name: .customLong("prompt-tokens")) var promptTokens = 512
+    @Option(name: .customLong("gen-tokens")) var genTokens = 128
+    @Option(help: "Timed repeats; medians are reported.") var repeats = 3
+    @Option(name: .customLong("kernel-path"), help: "Force a kernel path: scalar, avx2, avx512, neon (default: best).") var kernelPath: String?
+    @Flag(help: "Print one JSON line.") var json = false
+
+    func run() throws {
+        try reportingErrors {
+            if let kernelPath, tern_set_kernel_path(kernelPath) != 0 {
+                throw ValidationError("kernel path '\(kernelPath)' is not available here (available: \(String(cString: tern_available_kernel_paths())))")
+            }
+            let loadStart = Date()
+            let languageModel = try ModelRegistry.load(directory: model.url, options: loading.options)
+            let loadSeconds = Date().timeIntervalSince(loadStart)
+            let threads = loading.threads ?? Compute.physicalCores
+            let r = Benchmark.run(model: languageModel, promptTokens: promptTokens, generatedTokens: genTokens, repeats: repeats, threads: threads)
+            let quantized = loading.quantization != .none
+            // Multiply-adds per cycle per core of the kernels in use: 256-bit int8 VNNI or f32 FMA on two pipes.
+            let macsPerCycle = quantized ? 64.0 : 16.0
+            let peak = Double(threads) * Self.clockGHz * 1e9 * macsPerCycle
+            let prefillShare = r.prefillTokensPerSecond * Double(languageModel.config.parameterCount) / peak
+            let kernels = String(cString: tern_kernels().pointee.name)
+            if json {
+                let fields: [(String, String)] = [
+                    ("prefill_tokens_per_s", String(format: "%.2f", r.prefillTokensPerSecond)),
+                    ("decode_tokens_per_s", String(format: "%.2f", r.decodeTokensPerSecond)),
+                    ("weight_bytes_per_token", String(r.weightBytesPerToken)),
+                    ("achieved_gbps", String(format: "%.2f", r.achievedGBps)),
+                    ("memory_read_gbps", String(format: "%.2f", r.memoryReadGBps)),
+                    ("bandwidth_share", String(format: "%.3f", r.bandwidthShare)),
+                    ("prefill_peak_share", String(format: "%.3f", prefillShare)),
+                    ("load_seconds", String(format: "%.3f", loadSeconds)),
+                    ("threads", String(threads)),
+                    ("quantization", "\"\(loading.quantization.rawValue)\""),
+                    ("kernels", "\"\(kernels)\""),
+                ]
+                print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+            } else {
+                let types = languageModel.weightTypes.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", ")
+                print("""
+                model \(model.url.lastPathComponent), \(formatCount(languageModel.config.parameterCount)) parameters, weights: \(types)
+                kernels \(kernels), \(threads) threads, loaded in \(String(format: "%.2f", loadSeconds)) s
+                prefill \(promptTokens) tokens: \(String(format: "%.1f", r.prefillTokensPerSecond)) tokens/s (\(String(format: "%.1f", prefillShare * 100))% of the \(quantized ? "int8" : "f32") peak at \(String(format: "%.2f", Self.clockGHz)) GHz)
+                decode \(genTokens) tokens: \(String(format: "%.1f", r.decodeTokensPerSecond)) tokens/s
+                weights per token \(formatBytes(r.weightBytesPerToken)), achieved \(String(format: "%.1f", r.achievedGBps)) GB/s of \(String(format: "%.1f", r.memoryReadGBps)) GB/s measured (\(String(format: "%.0f", r.bandwidthShare * 100))%)
+                """)
+            }
+        }
+    }
+
+    /// The core clock from /proc/cpuinfo (the first "cpu MHz" line), 3 GHz if unknown.
+    static let clockGHz: Double = {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("cpu MHz") }),
+              let mhz = Double(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) else { return 3 }
+        return mhz / 1000
+    }()
+}
+
+/// Quantization and threads, shared by the commands that load a model.
+struct LoadingOptions: ParsableArguments {
+    @Option(help: "Quantize weights at load: none, q8_0, q4_0, q4_k.") var quantization: Quantization = .none
+    @Option(help: "Compute threads (default: all physical cores).") var threads: Int?
+
+    var options: LoadOptions { LoadOptions(quantization: quantization, threads: threads) }
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+}
+
+extension Quantization: ExpressibleByArgument {}
