@@ -1,19 +1,22 @@
 // Matrix products of f32 activations with weight matrices of every stored type, split over the
-// pool: activations are quantized once (in parallel) for the quantized types, then each thread
-// takes a band of weight rows and runs them against all tokens, a tile at a time.
+// pool. Several matrices that read the same input (q/k/v, gate/up) run as one task, so a layer
+// needs few dispatches. Activations are quantized once for the quantized types: by each thread
+// for itself when there are few tokens (no extra barrier), else in a parallel pass first.
 #include "CTernKernels.h"
 
 #define ROW_TILE 16
 #define TOKEN_TILE 32
+#define FEW_TOKENS 8
 
 typedef struct {
     const float *x;
-    size_t n, k, m;
-    int type;
-    const char *w;
-    size_t row_bytes;
-    float *y;
-    tern_block_q8a *xq;
+    size_t n, k;
+    size_t count;
+    tern_matrix matrices[TERN_MAX_MATRICES];
+    size_t total_rows;
+    size_t blocks;              // activation blocks per token
+    tern_block_q8a *xq;         // shared quantized activations, or per-thread regions when few tokens
+    int per_thread_quantize;
     const tern_kernel_table *kernels;
 } matmul_task;
 
@@ -21,44 +24,82 @@ static int is_quantized(int type) {
     return type == TERN_WEIGHT_Q8_0 || type == TERN_WEIGHT_Q4_0 || type == TERN_WEIGHT_Q4_K;
 }
 
-size_t tern_matmul_scratch_bytes(size_t k, size_t n) {
-    return n * (k / TERN_QK) * sizeof(tern_block_q8a);
+size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads) {
+    size_t tokens = n <= FEW_TOKENS ? n * (size_t)threads : n;
+    return tokens * (k / TERN_QK) * sizeof(tern_block_q8a);
+}
+
+static void quantize_rows(const matmul_task *t, tern_block_q8a *xq, size_t first, size_t last) {
+    for (size_t i = first; i < last; i++) tern_quantize_row_q8a(t->x + i * t->k, xq + i * t->blocks, t->k);
 }
 
 static void quantize_part(void *context, int thread, int threads) {
     matmul_task *t = context;
-    size_t blocks = t->k / TERN_QK;
-    for (size_t i = t->n * thread / threads; i < t->n * (thread + 1) / threads; i++) {
-        tern_quantize_row_q8a(t->x + i * t->k, t->xq + i * blocks, t->k);
-    }
+    quantize_rows(t, t->xq, t->n * thread / threads, t->n * (thread + 1) / threads);
 }
 
-static void matmul_part(void *context, int thread, int threads) {
-    matmul_task *t = context;
-    size_t first = t->m * thread / threads, last = t->m * (thread + 1) / threads;
-    size_t blocks = t->k / TERN_QK;
-    tern_dot_q_fn dot_q = t->type == TERN_WEIGHT_Q8_0 ? t->kernels->dot_q8_0
-        : t->type == TERN_WEIGHT_Q4_0 ? t->kernels->dot_q4_0 : t->kernels->dot_q4_k;
-    tern_dot_f_fn dot_f = t->type == TERN_WEIGHT_F32 ? t->kernels->dot_f32
-        : t->type == TERN_WEIGHT_F16 ? t->kernels->dot_f16 : t->kernels->dot_bf16;
-    int quantized = is_quantized(t->type);
+static void rows_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq) {
+    tern_dot_q_fn dot_q = mat->type == TERN_WEIGHT_Q8_0 ? t->kernels->dot_q8_0
+        : mat->type == TERN_WEIGHT_Q4_0 ? t->kernels->dot_q4_0 : t->kernels->dot_q4_k;
+    tern_dot_f_fn dot_f = mat->type == TERN_WEIGHT_F32 ? t->kernels->dot_f32
+        : mat->type == TERN_WEIGHT_F16 ? t->kernels->dot_f16 : t->kernels->dot_bf16;
+    int quantized = is_quantized(mat->type);
+    size_t row_bytes = tern_quant_row_bytes(mat->type, t->k);
     for (size_t r0 = first; r0 < last; r0 += ROW_TILE) {
         size_t r1 = r0 + ROW_TILE < last ? r0 + ROW_TILE : last;
         for (size_t i0 = 0; i0 < t->n; i0 += TOKEN_TILE) {
             size_t i1 = i0 + TOKEN_TILE < t->n ? i0 + TOKEN_TILE : t->n;
             for (size_t r = r0; r < r1; r++) {
-                const char *row = t->w + r * t->row_bytes;
+                const char *row = (const char *)mat->weights + r * row_bytes;
                 for (size_t i = i0; i < i1; i++) {
-                    t->y[i * t->m + r] = quantized ? dot_q(row, t->xq + i * blocks, t->k) : dot_f(row, t->x + i * t->k, t->k);
+                    mat->out[i * mat->rows + r] = quantized ? dot_q(row, xq + i * t->blocks, t->k) : dot_f(row, t->x + i * t->k, t->k);
                 }
             }
         }
     }
 }
 
+static void matmul_part(void *context, int thread, int threads) {
+    matmul_task *t = context;
+    const tern_block_q8a *xq = t->xq;
+    if (t->per_thread_quantize) {
+        tern_block_q8a *mine = t->xq + (size_t)thread * t->n * t->blocks;
+        quantize_rows(t, mine, 0, t->n);
+        xq = mine;
+    }
+    // This thread's band of the matrices' rows taken end to end.
+    size_t first = t->total_rows * thread / threads, last = t->total_rows * (thread + 1) / threads;
+    size_t base = 0;
+    for (size_t m = 0; m < t->count; base += t->matrices[m].rows, m++) {
+        size_t lo = first > base ? first - base : 0;
+        size_t hi = last - base < t->matrices[m].rows ? last - base : t->matrices[m].rows;
+        if (last > base && lo < hi) rows_of_matrix(t, &t->matrices[m], lo, hi, xq);
+    }
+}
+
+void tern_matmul_many(tern_pool *pool, const float *x, size_t n, size_t k, const tern_matrix *matrices, size_t count,
+                      void *activations) {
+    matmul_task task = {0};
+    task.x = x;
+    task.n = n;
+    task.k = k;
+    task.count = count < TERN_MAX_MATRICES ? count : TERN_MAX_MATRICES;
+    int any_quantized = 0;
+    for (size_t m = 0; m < task.count; m++) {
+        task.matrices[m] = matrices[m];
+        task.total_rows += matrices[m].rows;
+        any_quantized |= is_quantized(matrices[m].type);
+    }
+    task.blocks = k / TERN_QK;
+    task.xq = activations;
+    task.kernels = tern_kernels();
+    task.per_thread_quantize = any_quantized && n <= FEW_TOKENS;
+    if (any_quantized && !task.per_thread_quantize) tern_pool_run(pool, quantize_part, &task);
+    tern_pool_run(pool, matmul_part, &task);
+}
+
 void tern_matmul(tern_pool *pool, const float *x, size_t n, size_t k, int type, const void *w, size_t m,
                  float *y, void *activations) {
-    matmul_task task = {x, n, k, m, type, w, tern_quant_row_bytes(type, k), y, activations, tern_kernels()};
-    if (is_quantized(type)) tern_pool_run(pool, quantize_part, &task);
-    tern_pool_run(pool, matmul_part, &task);
+    tern_matrix matrix = {type, w, m, y};
+    tern_matmul_many(pool, x, n, k, &matrix, 1, activations);
 }

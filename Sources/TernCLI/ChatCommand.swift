@@ -10,12 +10,13 @@ struct ChatCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOption
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var loading: LoadingOptions
     @Option(help: "A system prompt for the conversation.") var system: String?
     @Option(name: .customLong("chat-template"), help: "Use this Jinja template file instead of the model's.") var chatTemplate: String?
 
     func run() throws {
         try reportingErrors {
-            let loaded = try LoadedModel(directory: model.url)
+            let loaded = try LoadedModel(directory: model.url, options: loading.options)
             let prompt = try loaded.chatPrompt(overrideFile: chatTemplate)
             let generator = sampling.generator(loaded)
             let parameters = sampling.parameters(loaded, defaultMaxTokens: 512)

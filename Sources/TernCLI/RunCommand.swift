@@ -10,6 +10,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Prompt text (BOS is added as the tokenizer says).") var prompt: String?
     @Option(name: .customLong("prompt-ids"), help: "Prompt as comma-separated token ids, e.g. 1,2,3.") var promptIds: String?
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var loading: LoadingOptions
     @Flag(help: "Print one JSON object with prompt_tokens, tokens, text and finish_reason.") var json = false
 
     func validate() throws {
@@ -18,7 +19,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let loaded = try LoadedModel(directory: model.url)
+            let loaded = try LoadedModel(directory: model.url, options: loading.options)
             let ids = try promptTokens(loaded)
             let result = try sampling.generator(loaded).generate(prompt: ids, parameters: sampling.parameters(loaded, defaultMaxTokens: 128)) { text in
                 guard !json else { return }

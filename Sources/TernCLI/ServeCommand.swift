@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TernEngine
+import TernModels
 import TernServer
 
 struct ServeCommand: AsyncParsableCommand {
@@ -22,6 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("protect-metrics"), help: "Require the API key on /metrics too.") var protectMetrics = false
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).") var logLevel: String?
     @Option(help: "YAML file with the same settings (flag names as keys).") var config: String?
+    @OptionGroup var loading: LoadingOptions
 
     func run() async throws {
         do {
@@ -51,12 +53,21 @@ struct ServeCommand: AsyncParsableCommand {
             let queued = try sources.resolve(maxQueued, env: nil, key: "max-num-queued-reqs", default: 256)
             let template = sources.resolve(chatTemplate, env: nil, key: "chat-template")
             let graceSeconds = try sources.resolve(grace, env: nil, key: "shutdown-grace-seconds", default: 30)
+            var loadOptions = loading.options
+            if loading.quantization == .none, let name = sources.text(env: "QUANTIZATION", key: "quantization") {
+                guard let quantization = Quantization(rawValue: name) else { throw SettingsError("unknown quantization '\(name)' (none, q8_0, q4_0, q4_k)") }
+                loadOptions.quantization = quantization
+            }
+            if loading.threads == nil, sources.text(env: "THREADS", key: "threads") != nil {
+                loadOptions.threads = try sources.resolve(nil, env: "THREADS", key: "threads", default: 1)
+            }
             guard seqs > 0, queued >= 0, options.maxBodyBytes > 0, (1...65535).contains(options.port) || options.port == 0 else {
                 throw SettingsError("--max-num-seqs must be positive, --max-num-queued-reqs not negative, --port in 0...65535")
             }
+            let chosenLoadOptions = loadOptions
             try await ServerRunner.run(options: options, gracePeriod: .seconds(graceSeconds), logger: logger) {
                 let start = Date()
-                let loaded = try LoadedModel(directory: URL(fileURLWithPath: modelPath))
+                let loaded = try LoadedModel(directory: URL(fileURLWithPath: modelPath), options: chosenLoadOptions)
                 var engineConfiguration = EngineConfiguration(
                     maxModelLength: requestedLength > 0 ? requestedLength : min(loaded.model.config.maxPositionEmbeddings, 4096))
                 engineConfiguration.maxNumSeqs = seqs
@@ -64,6 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
                 let server = ModelServer(name: name ?? loaded.name, loaded: loaded,
                                          engine: Engine(loaded: loaded, configuration: engineConfiguration), chatTemplateFile: template)
                 let stats = server.engine.stats
+                let types = loaded.model.weightTypes.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", ")
+                logger.info("weights: \(types)")
                 logger.info("loaded \(loaded.model.config.architecture) from \(loaded.directory.path) as '\(server.name)' in \(String(format: "%.2f", Date().timeIntervalSince(start)))s: weights \(formatBytes(loaded.model.weightBytes)) (memory-mapped), KV cache \(formatBytes(stats.totalBlocks * engineConfiguration.blockSize * loaded.model.kvBytesPerToken)) for \(seqs) sequences of \(engineConfiguration.maxModelLength) tokens")
                 if case .failure(let error) = server.chatPrompt { logger.warning("chat requests will fail: \(error.message)") }
                 return server

@@ -99,7 +99,7 @@ public struct Sampler: Sendable {
         return options.last?.id ?? Self.argmax(scores)
     }
 
-    static func argmax(_ values: [Float]) -> Int {
+    public static func argmax(_ values: [Float]) -> Int {
         var best = 0
         for i in values.indices where values[i] > values[best] { best = i }
         return best

@@ -16,6 +16,11 @@ struct LinearLayer {
     func callAsFunction(_ x: UnsafePointer<Float>, tokens: Int, out: FloatPointer, compute: Compute) {
         Ops.linear(x, tokens: tokens, weight: weight, bias: bias, out: out, compute: compute)
     }
+
+    /// This layer writing into `out`, for a product that shares its input with others.
+    func product(_ out: FloatPointer) -> (weight: WeightMatrix, bias: [Float]?, out: FloatPointer) {
+        (weight, bias, out)
+    }
 }
 
 struct LlamaLayer {
@@ -102,8 +107,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             attention(layer, index: index, batch: batch, positions: positions, cache: cache)
             Ops.addInPlace(ws.x, ws.attentionOut, count: n * h)
             Ops.rmsNorm(ws.x, weight: layer.postAttentionNorm, eps: eps, rows: n, out: ws.normed)
-            layer.gate(ws.normed, tokens: n, out: ws.gate, compute: compute)
-            layer.up(ws.normed, tokens: n, out: ws.up, compute: compute)
+            Ops.linear(ws.normed, tokens: n, [layer.gate.product(ws.gate), layer.up.product(ws.up)], compute: compute)
             Ops.siluMul(gate: ws.gate, up: ws.up, count: n * config.intermediateSize)
             layer.down(ws.gate, tokens: n, out: ws.attentionOut, compute: compute)
             Ops.addInPlace(ws.x, ws.attentionOut, count: n * h)
@@ -115,9 +119,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         let ws = workspace, n = positions.count
         let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
         let qDim = heads * d, kvDim = kvHeads * d
-        layer.q(ws.normed, tokens: n, out: ws.q, compute: compute)
-        layer.k(ws.normed, tokens: n, out: ws.k, compute: compute)
-        layer.v(ws.normed, tokens: n, out: ws.v, compute: compute)
+        Ops.linear(ws.normed, tokens: n, [layer.q.product(ws.q), layer.k.product(ws.k), layer.v.product(ws.v)], compute: compute)
         for (t, position) in positions.enumerated() {
             rotary.angles(position: position, cos: ws.cos, sin: ws.sin)
             Ops.rope(ws.q + t * qDim, heads: heads, headDim: d, cos: ws.cos, sin: ws.sin)

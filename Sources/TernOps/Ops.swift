@@ -7,9 +7,19 @@ public enum Ops {
     /// out[n x rows] = x[n x columns] * W^T (+ bias), on the pool's threads.
     public static func linear(_ x: UnsafePointer<Float>, tokens n: Int, weight: WeightMatrix, bias: [Float]?,
                               out: FloatPointer, compute: Compute) {
-        let scratch = compute.scratch(bytes: tern_matmul_scratch_bytes(weight.columns, n))
-        tern_matmul(compute.pool, x, n, weight.columns, weight.type.rawValue, weight.data, weight.rows, out, scratch)
-        if let bias {
+        linear(x, tokens: n, [(weight, bias, out)], compute: compute)
+    }
+
+    /// Several products of the same input (q/k/v, gate/up) in one dispatch.
+    public static func linear(_ x: UnsafePointer<Float>, tokens n: Int, _ products: [(weight: WeightMatrix, bias: [Float]?, out: FloatPointer)],
+                              compute: Compute) {
+        let columns = products[0].weight.columns
+        precondition(products.count <= Int(TERN_MAX_MATRICES) && products.allSatisfy { $0.weight.columns == columns })
+        let scratch = compute.scratch(bytes: tern_matmul_scratch_bytes(columns, n, Int32(compute.threads)))
+        let matrices = products.map { tern_matrix(type: $0.weight.type.rawValue, weights: $0.weight.data, rows: $0.weight.rows, out: $0.out) }
+        tern_matmul_many(compute.pool, x, n, columns, matrices, matrices.count, scratch)
+        for (weight, bias, out) in products {
+            guard let bias else { continue }
             for t in 0..<n { addInPlace(out + t * weight.rows, bias, count: weight.rows) }
         }
     }

@@ -44,7 +44,7 @@ import TernFormats
     static func matmul(_ type: WeightType, _ weights: [UInt8], rows: Int, columns: Int, x: [Float], tokens: Int, threads: Int) -> [Float] {
         let compute = Compute(threads: threads)
         var y = [Float](repeating: .nan, count: tokens * rows)
-        var scratch = [UInt8](repeating: 0, count: tern_matmul_scratch_bytes(columns, tokens) + 1)
+        var scratch = [UInt8](repeating: 0, count: tern_matmul_scratch_bytes(columns, tokens, Int32(threads)) + 1)
         weights.withUnsafeBytes { w in
             tern_matmul(compute.pool, x, tokens, columns, type.rawValue, w.baseAddress, rows, &y, &scratch)
         }

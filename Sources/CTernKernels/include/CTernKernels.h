@@ -26,12 +26,25 @@ uint16_t tern_f32_to_f16(float f);
 /// Converts `count` elements of a weight row of type `type` to f32.
 void tern_convert_row(int type, const void *src, float *dst, size_t count);
 
-/// y[n x m] = x[n x k] * W^T, W stored row-major [m x k] (PyTorch Linear layout), any weight
-/// type. Rows of W are split over the pool's threads; each is read once for all n rows of x.
-/// `activations` holds tern_matmul_scratch_bytes(k, n) bytes.
+/// One weight matrix of a product: [rows x k] row-major (PyTorch Linear layout), and its output.
+typedef struct {
+    int type;
+    const void *weights;
+    size_t rows;
+    float *out;             // [n x rows]
+} tern_matrix;
+
+#define TERN_MAX_MATRICES 4
+
+/// out_m[n x rows_m] = x[n x k] * W_m^T for up to four matrices reading the same x, any weight
+/// types, in one dispatch: their rows are split over the pool's threads, each row read once for
+/// all n tokens. `activations` holds tern_matmul_scratch_bytes(k, n, threads) bytes.
+void tern_matmul_many(tern_pool *pool, const float *x, size_t n, size_t k, const tern_matrix *matrices, size_t count,
+                      void *activations);
+/// The same for one matrix: y[n x m] = x[n x k] * W^T.
 void tern_matmul(tern_pool *pool, const float *x, size_t n, size_t k, int type, const void *w, size_t m,
                  float *y, void *activations);
-size_t tern_matmul_scratch_bytes(size_t k, size_t n);
+size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads);
 
 /// Median read bandwidth in GB/s over `repeats` passes of the pool's threads over `bytes` of memory.
 double tern_measure_read_bandwidth(tern_pool *pool, size_t bytes, int repeats);
