@@ -142,3 +142,40 @@ TERN_TARGET static float TERN_FN(dot_q4_k, TERN_SUFFIX)(const void *w, const ter
     }
     return TERN_FN(hsum, TERN_SUFFIX)(acc) - mins;
 }
+
+/// Four activation rows against one Q8_0 row: |q| is formed once per block and reused.
+TERN_TARGET static void TERN_FN(dot4_q8_0, TERN_SUFFIX)(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[4]) {
+    const tern_block_q8_0 *b = w;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (size_t k = 0; k < count / TERN_QK; k++) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)b[k].qs);
+        __m256i magnitude = _mm256_sign_epi8(q, q);
+        float d = TERN_HALF(b[k].d);
+        for (int t = 0; t < 4; t++) {
+            const tern_block_q8a *a = x + t * stride + k;
+            __m256i sums = TERN_FN(dot_u8s8, TERN_SUFFIX)(magnitude, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)a->qs), q));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * a->d), _mm256_cvtepi32_ps(sums), acc[t]);
+        }
+    }
+    for (int t = 0; t < 4; t++) out[t] = TERN_FN(hsum, TERN_SUFFIX)(acc[t]);
+}
+
+/// Four activation rows against one Q4_0 row: the nibbles are unpacked once per block.
+TERN_TARGET static void TERN_FN(dot4_q4_0, TERN_SUFFIX)(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[4]) {
+    const tern_block_q4_0 *b = w;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    float offset[4] = {0, 0, 0, 0};
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (size_t k = 0; k < count / TERN_QK; k++) {
+        __m128i packed = _mm_loadu_si128((const __m128i *)b[k].qs);
+        __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), low);
+        float d = TERN_HALF(b[k].d);
+        for (int t = 0; t < 4; t++) {
+            const tern_block_q8a *a = x + t * stride + k;
+            __m256i sums = TERN_FN(dot_u8s8, TERN_SUFFIX)(q, _mm256_loadu_si256((const __m256i *)a->qs));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * a->d), _mm256_cvtepi32_ps(sums), acc[t]);
+            offset[t] += d * a->s;
+        }
+    }
+    for (int t = 0; t < 4; t++) out[t] = TERN_FN(hsum, TERN_SUFFIX)(acc[t]) - 8 * offset[t];
+}

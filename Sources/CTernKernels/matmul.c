@@ -43,6 +43,8 @@ static void rows_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t 
         : mat->type == TERN_WEIGHT_Q4_0 ? t->kernels->dot_q4_0 : t->kernels->dot_q4_k;
     tern_dot_f_fn dot_f = mat->type == TERN_WEIGHT_F32 ? t->kernels->dot_f32
         : mat->type == TERN_WEIGHT_F16 ? t->kernels->dot_f16 : t->kernels->dot_bf16;
+    tern_dot4_q_fn dot4 = mat->type == TERN_WEIGHT_Q8_0 ? t->kernels->dot4_q8_0
+        : mat->type == TERN_WEIGHT_Q4_0 ? t->kernels->dot4_q4_0 : 0;
     int quantized = is_quantized(mat->type);
     size_t row_bytes = tern_quant_row_bytes(mat->type, t->k);
     for (size_t r0 = first; r0 < last; r0 += ROW_TILE) {
@@ -51,7 +53,15 @@ static void rows_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t 
             size_t i1 = i0 + TOKEN_TILE < t->n ? i0 + TOKEN_TILE : t->n;
             for (size_t r = r0; r < r1; r++) {
                 const char *row = (const char *)mat->weights + r * row_bytes;
-                for (size_t i = i0; i < i1; i++) {
+                size_t i = i0;
+                if (quantized && dot4) {
+                    for (; i + 4 <= i1; i += 4) {
+                        float four[4];
+                        dot4(row, xq + i * t->blocks, t->blocks, t->k, four);
+                        for (int j = 0; j < 4; j++) mat->out[(i + j) * mat->rows + r] = four[j];
+                    }
+                }
+                for (; i < i1; i++) {
                     mat->out[i * mat->rows + r] = quantized ? dot_q(row, xq + i * t->blocks, t->k) : dot_f(row, t->x + i * t->k, t->k);
                 }
             }

@@ -7,11 +7,15 @@
 
 typedef float (*tern_dot_q_fn)(const void *w, const tern_block_q8a *x, size_t count);
 typedef float (*tern_dot_f_fn)(const void *w, const float *x, size_t count);
+/// One weight row against four activation rows (x, x + stride, ...): the weights are unpacked
+/// once for all four, which is what makes prefill fast. NULL where a path has no such kernel.
+typedef void (*tern_dot4_q_fn)(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[4]);
 
 typedef struct {
     const char *name;
     tern_dot_f_fn dot_f32, dot_f16, dot_bf16;
     tern_dot_q_fn dot_q8_0, dot_q4_0, dot_q4_k;
+    tern_dot4_q_fn dot4_q8_0, dot4_q4_0;
 } tern_kernel_table;
 
 /// The table in use: the best the CPU supports, unless a path was forced.
