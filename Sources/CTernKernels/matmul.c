@@ -20,8 +20,26 @@ typedef struct {
     const tern_kernel_table *kernels;
 } matmul_task;
 
+static int is_interleaved(int type) {
+    return type == TERN_WEIGHT_Q4_0X4 || type == TERN_WEIGHT_Q8_0X4;
+}
+
 static int is_quantized(int type) {
-    return type == TERN_WEIGHT_Q8_0 || type == TERN_WEIGHT_Q4_0 || type == TERN_WEIGHT_Q4_K;
+    return type == TERN_WEIGHT_Q8_0 || type == TERN_WEIGHT_Q4_0 || type == TERN_WEIGHT_Q4_K || is_interleaved(type);
+}
+
+/// Rows first..last (multiples of 4) of a four-row interleaved matrix.
+static void row_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq) {
+    tern_dot_x4_fn dot = mat->type == TERN_WEIGHT_Q4_0X4 ? t->kernels->dot_q4_0x4 : t->kernels->dot_q8_0x4;
+    size_t group_bytes = 4 * tern_quant_row_bytes(mat->type, t->k);
+    for (size_t r = first; r < last; r += 4) {
+        const char *group = (const char *)mat->weights + (r / 4) * group_bytes;
+        for (size_t i = 0; i < t->n; i++) {
+            float four[4];
+            dot(group, xq + i * t->blocks, t->k, four);
+            for (int j = 0; j < 4; j++) mat->out[i * mat->rows + r + j] = four[j];
+        }
+    }
 }
 
 size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads) {
@@ -45,6 +63,10 @@ static void rows_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t 
         : mat->type == TERN_WEIGHT_F16 ? t->kernels->dot_f16 : t->kernels->dot_bf16;
     tern_dot4_q_fn dot4 = mat->type == TERN_WEIGHT_Q8_0 ? t->kernels->dot4_q8_0
         : mat->type == TERN_WEIGHT_Q4_0 ? t->kernels->dot4_q4_0 : 0;
+    if (is_interleaved(mat->type)) {
+        row_groups_of_matrix(t, mat, first, last, xq);
+        return;
+    }
     int quantized = is_quantized(mat->type);
     size_t row_bytes = tern_quant_row_bytes(mat->type, t->k);
     for (size_t r0 = first; r0 < last; r0 += ROW_TILE) {
@@ -77,8 +99,11 @@ static void matmul_part(void *context, int thread, int threads) {
         quantize_rows(t, mine, 0, t->n);
         xq = mine;
     }
-    // This thread's band of the matrices' rows taken end to end.
-    size_t first = t->total_rows * thread / threads, last = t->total_rows * (thread + 1) / threads;
+    // This thread's band of the matrices' rows taken end to end, in whole groups of four rows
+    // (interleaved matrices need that; every matrix with them has a multiple of four rows).
+    size_t groups = (t->total_rows + 3) / 4;
+    size_t first = 4 * (groups * thread / threads), last = 4 * (groups * (thread + 1) / threads);
+    if (last > t->total_rows) last = t->total_rows;
     size_t base = 0;
     for (size_t m = 0; m < t->count; base += t->matrices[m].rows, m++) {
         size_t lo = first > base ? first - base : 0;

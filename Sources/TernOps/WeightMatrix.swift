@@ -6,6 +6,8 @@ import TernFormats
 
 public enum WeightType: Int32, Sendable, CaseIterable {
     case f32 = 0, f16 = 1, bf16 = 2, q8_0 = 3, q4_0 = 4, q4_k = 5
+    /// Q4_0 / Q8_0 with four rows interleaved block by block (in memory only, for speed).
+    case q4_0x4 = 6, q8_0x4 = 7
 
     init(_ dtype: TensorDType) {
         switch dtype {
@@ -20,7 +22,10 @@ public enum WeightType: Int32, Sendable, CaseIterable {
     /// Columns must be a multiple of this for the type to hold a row.
     public var blockSize: Int { isQuantized ? Int(tern_quant_block_size(rawValue)) : 1 }
 
-    public var name: String { ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K"][Int(rawValue)] }
+    public var name: String { ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q4_0", "Q8_0"][Int(rawValue)] }
+
+    /// The four-row interleaved form of this type, where one exists.
+    var interleaved: WeightType? { self == .q4_0 ? .q4_0x4 : self == .q8_0 ? .q8_0x4 : nil }
 }
 
 /// Memory the matrix owns (a quantized copy), freed with the last matrix that uses it.
@@ -69,7 +74,7 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Copies row `row` into `destination` as f32 (embedding lookup).
     public func copyRow(_ row: Int, to destination: UnsafeMutablePointer<Float>) {
-        tern_convert_row(type.rawValue, data + row * bytesPerRow, destination, columns)
+        tern_matrix_row(type.rawValue, data, row, columns, destination)
     }
 
     /// Whether rows of this matrix fit whole blocks of `target`.
@@ -77,13 +82,17 @@ public struct WeightMatrix: @unchecked Sendable {
         target.isQuantized && !type.isQuantized && columns % target.blockSize == 0
     }
 
-    /// A copy in a quantized type, made row by row on the pool's threads.
+    /// A copy in a quantized type, made row by row on the pool's threads; Q4_0 and Q8_0 matrices
+    /// whose rows come in fours are stored interleaved where the CPU has kernels for that layout.
     public func quantized(to target: WeightType, compute: Compute) -> WeightMatrix {
         precondition(canQuantize(to: target))
-        let result = WeightMatrix(type: target, rows: rows, columns: columns,
-                                  buffer: OwnedBuffer(bytes: rows * Int(tern_quant_row_bytes(target.rawValue, columns))))
-        tern_quantize_matrix(compute.pool, type.rawValue, data, target.rawValue, UnsafeMutableRawPointer(mutating: result.data), rows, columns)
-        return result
+        let bytes = rows * Int(tern_quant_row_bytes(target.rawValue, columns))
+        let plain = WeightMatrix(type: target, rows: rows, columns: columns, buffer: OwnedBuffer(bytes: bytes))
+        tern_quantize_matrix(compute.pool, type.rawValue, data, target.rawValue, UnsafeMutableRawPointer(mutating: plain.data), rows, columns)
+        guard let layout = target.interleaved, rows % 4 == 0, tern_prefers_interleaved(target.rawValue) != 0 else { return plain }
+        let interleaved = WeightMatrix(type: layout, rows: rows, columns: columns, buffer: OwnedBuffer(bytes: bytes))
+        tern_interleave_rows(target.rawValue, plain.data, UnsafeMutableRawPointer(mutating: interleaved.data), rows, columns)
+        return interleaved
     }
 }
 

@@ -13,6 +13,10 @@ enum tern_weight_type {
     TERN_WEIGHT_Q8_0 = 3,
     TERN_WEIGHT_Q4_0 = 4,
     TERN_WEIGHT_Q4_K = 5,
+    // In-memory layouts only: Q4_0 / Q8_0 with every four rows interleaved block by block, so one
+    // kernel call reads four rows with contiguous loads (made at load time for decode speed).
+    TERN_WEIGHT_Q4_0X4 = 6,
+    TERN_WEIGHT_Q8_0X4 = 7,
 };
 
 #include "tern_quant.h"
@@ -23,8 +27,17 @@ float tern_f16_to_f32(uint16_t h);
 float tern_bf16_to_f32(uint16_t h);
 uint16_t tern_f32_to_f16(float f);
 
-/// Converts `count` elements of a weight row of type `type` to f32.
+/// Converts `count` elements of a weight row of type `type` to f32 (not for interleaved types).
 void tern_convert_row(int type, const void *src, float *dst, size_t count);
+
+/// Row `row` of a [rows x columns] matrix of any type, interleaved ones included, as f32.
+void tern_matrix_row(int type, const void *matrix, size_t row, size_t columns, float *dst);
+
+/// Whether the kernels in use have a fast four-row kernel for Q4_0 / Q8_0 (else interleaving only costs).
+int tern_prefers_interleaved(int type);
+
+/// Rearranges a Q4_0 or Q8_0 matrix (rows a multiple of 4) into its four-row interleaved type.
+void tern_interleave_rows(int type, const void *source, void *target, size_t rows, size_t columns);
 
 /// One weight matrix of a product: [rows x k] row-major (PyTorch Linear layout), and its output.
 typedef struct {

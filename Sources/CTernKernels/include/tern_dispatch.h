@@ -11,12 +11,20 @@ typedef float (*tern_dot_f_fn)(const void *w, const float *x, size_t count);
 /// once for all four, which is what makes prefill fast. NULL where a path has no such kernel.
 typedef void (*tern_dot4_q_fn)(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[4]);
 
+/// Four interleaved weight rows against one activation row.
+typedef void (*tern_dot_x4_fn)(const void *w, const tern_block_q8a *x, size_t count, float out[4]);
+
 typedef struct {
     const char *name;
     tern_dot_f_fn dot_f32, dot_f16, dot_bf16;
     tern_dot_q_fn dot_q8_0, dot_q4_0, dot_q4_k;
     tern_dot4_q_fn dot4_q8_0, dot4_q4_0;
+    tern_dot_x4_fn dot_q4_0x4, dot_q8_0x4;
 } tern_kernel_table;
+
+// The reference four-row kernels, which paths without their own use too.
+void tern_dot_q4_0x4_scalar(const void *w, const tern_block_q8a *x, size_t count, float out[4]);
+void tern_dot_q8_0x4_scalar(const void *w, const tern_block_q8a *x, size_t count, float out[4]);
 
 /// The table in use: the best the CPU supports, unless a path was forced.
 const tern_kernel_table *tern_kernels(void);

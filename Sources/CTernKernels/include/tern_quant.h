@@ -26,6 +26,18 @@ typedef struct {
     uint8_t qs[TERN_QK_K / 2];  // per 64 weights: 32 bytes, low nibbles first sub-block, high nibbles second
 } tern_block_q4_k;
 
+/// Block k of four interleaved Q4_0 rows: their four scales, then each row's 16 bytes.
+typedef struct {
+    uint16_t d[4];
+    uint8_t qs[4][TERN_QK / 2];
+} tern_block_q4_0x4;
+
+/// Block k of four interleaved Q8_0 rows.
+typedef struct {
+    uint16_t d[4];
+    int8_t qs[4][TERN_QK];
+} tern_block_q8_0x4;
+
 /// An activation block: 32 signed bytes with their scale, and the scale times their sum.
 typedef struct {
     float d;
