@@ -122,7 +122,7 @@ public struct Sampler: Sendable {
         return best.count < count ? best.sorted { values[$0] > values[$1] } : best
     }
 
-    static func logSoftmax(_ values: [Float]) -> [Float] {
+    public static func logSoftmax(_ values: [Float]) -> [Float] {
         let maximum = values.max() ?? 0
         let total = values.reduce(0.0) { $0 + Double(exp($1 - maximum)) }
         let logTotal = Float(log(total)) + maximum
