@@ -51,15 +51,19 @@ TERN_TARGET static float TERN_FN(dot_f16, TERN_SUFFIX)(const void *w, const floa
     return sum;
 }
 
+TERN_TARGET static inline __m256 TERN_FN(bf16x8, TERN_SUFFIX)(const uint16_t *a) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)a)), 16));
+}
+
 TERN_TARGET static float TERN_FN(dot_bf16, TERN_SUFFIX)(const void *w, const float *x, size_t count) {
     const uint16_t *a = w;
-    __m256 s0 = _mm256_setzero_ps();
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     size_t i = 0;
-    for (; i + 8 <= count; i += 8) {
-        __m256i wide = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(a + i))), 16);
-        s0 = _mm256_fmadd_ps(_mm256_castsi256_ps(wide), _mm256_loadu_ps(x + i), s0);
+    for (; i + 16 <= count; i += 16) {
+        s0 = _mm256_fmadd_ps(TERN_FN(bf16x8, TERN_SUFFIX)(a + i), _mm256_loadu_ps(x + i), s0);
+        s1 = _mm256_fmadd_ps(TERN_FN(bf16x8, TERN_SUFFIX)(a + i + 8), _mm256_loadu_ps(x + i + 8), s1);
     }
-    float sum = TERN_FN(hsum, TERN_SUFFIX)(s0);
+    float sum = TERN_FN(hsum, TERN_SUFFIX)(_mm256_add_ps(s0, s1));
     for (; i < count; i++) sum += tern_bf16_to_f32(a[i]) * x[i];
     return sum;
 }
