@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Tern and llama.cpp on the same shapes and weight types, in one run, alternating so that the
+# machine's drift hits both alike. Needs: shape models from make_shape_models.py, their GGUF
+# twins from make_llamacpp_gguf.py, and LLAMA_BENCH pointing at a llama-bench binary.
+# Usage: LLAMA_BENCH=/path/llama-bench scripts/compare_llamacpp.sh MODELS_DIR qwen2.5-0.5b "q8_0 q4_0 none"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+models=$1 shape=$2 types=${3:-"q8_0 q4_0 none"}
+swift build -c release --product tern >/dev/null
+for q in $types; do
+    gguf="$models/$shape-${q/none/f16}.gguf"
+    echo "== $shape $q"
+    .build/release/tern bench --model "$models/$shape" --quantization "$q" --prompt-tokens 512 --gen-tokens 128 --repeats 3 --json
+    LD_LIBRARY_PATH="$(dirname "$LLAMA_BENCH")" "$LLAMA_BENCH" -m "$gguf" -p 512 -n 128 -t 2 -r 3 -o csv 2>/dev/null \
+        | tr -d '"' | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+            { printf "llama.cpp %s weights %.1f MiB: pp%s/tg%s %.2f tokens/s\n", $col["model_type"], $col["model_size"] / 1048576, $col["n_prompt"], $col["n_gen"], $col["avg_ts"] }' 
+done
