@@ -59,10 +59,103 @@ TERN_TARGET static void dot_q8_0x4_avx512(const void *w, const tern_block_q8a *x
     lane_group_sums(acc23, 8, out + 2);
 }
 
+/// Four interleaved Q4_0 rows against four tokens: the nibbles and row scales are unpacked once
+/// per block and used for all four tokens (prefill).
+TERN_TARGET static void dot_q4_0x4_t4_avx512(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[16]) {
+    const tern_block_q4_0x4 *b = w;
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    const __m512i spread = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    __m512 acc[4], offset[4];
+    for (int t = 0; t < 4; t++) { acc[t] = _mm512_setzero_ps(); offset[t] = _mm512_setzero_ps(); }
+    for (size_t k = 0; k < count / TERN_QK; k++) {
+        __m512i packed = _mm512_loadu_si512(b[k].qs);
+        __m512i lo = _mm512_and_si512(packed, low), hi = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low);
+        __m512 d = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)b[k].d))));
+        for (int t = 0; t < 4; t++) {
+            const tern_block_q8a *a = x + t * stride + k;
+            __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)a->qs));
+            __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a->qs + 16)));
+            __m512i sums = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, alo), hi, ahi);
+            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_set1_ps(a->d)), _mm512_cvtepi32_ps(sums), acc[t]);
+            offset[t] = _mm512_fmadd_ps(d, _mm512_set1_ps(a->s), offset[t]);
+        }
+    }
+    for (int t = 0; t < 4; t++) lane_group_sums(_mm512_fnmadd_ps(_mm512_set1_ps(2.0f), offset[t], acc[t]), 4, out + 4 * t);
+}
+
+/// Four interleaved Q8_0 rows against four tokens: |w| and the row scales are formed once per block.
+TERN_TARGET static void dot_q8_0x4_t4_avx512(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[16]) {
+    const tern_block_q8_0x4 *b = w;
+    const __m512i spread01 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i spread23 = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2);
+    __m512 acc01[4], acc23[4];
+    for (int t = 0; t < 4; t++) { acc01[t] = _mm512_setzero_ps(); acc23[t] = _mm512_setzero_ps(); }
+    for (size_t k = 0; k < count / TERN_QK; k++) {
+        __m512i w01 = _mm512_loadu_si512(b[k].qs[0]), w23 = _mm512_loadu_si512(b[k].qs[2]);
+        __m512i m01 = _mm512_abs_epi8(w01), m23 = _mm512_abs_epi8(w23);
+        __mmask64 n01 = _mm512_movepi8_mask(w01), n23 = _mm512_movepi8_mask(w23);
+        __m128 d4 = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)b[k].d));
+        __m512 d01 = _mm512_permutexvar_ps(spread01, _mm512_castps128_ps512(d4));
+        __m512 d23 = _mm512_permutexvar_ps(spread23, _mm512_castps128_ps512(d4));
+        for (int t = 0; t < 4; t++) {
+            const tern_block_q8a *a = x + t * stride + k;
+            __m512i act = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)a->qs));
+            __m512i s01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), m01, _mm512_mask_sub_epi8(act, n01, _mm512_setzero_si512(), act));
+            __m512i s23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), m23, _mm512_mask_sub_epi8(act, n23, _mm512_setzero_si512(), act));
+            __m512 da = _mm512_set1_ps(a->d);
+            acc01[t] = _mm512_fmadd_ps(_mm512_mul_ps(d01, da), _mm512_cvtepi32_ps(s01), acc01[t]);
+            acc23[t] = _mm512_fmadd_ps(_mm512_mul_ps(d23, da), _mm512_cvtepi32_ps(s23), acc23[t]);
+        }
+    }
+    for (int t = 0; t < 4; t++) {
+        lane_group_sums(acc01[t], 8, out + 4 * t);
+        lane_group_sums(acc23[t], 8, out + 4 * t + 2);
+    }
+}
+
+/// Sixteen weights of row r as f32, for each 16- or 32-bit type.
+#define LOAD_F32(p, i) _mm512_loadu_ps((const float *)(p) + (i))
+#define LOAD_F16(p, i) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(p) + (i))))
+#define LOAD_BF16(p, i) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(p) + (i)))), 16))
+
+/// A 4 rows x 4 tokens tile: 16 accumulators, each loaded weight vector used for four tokens and
+/// each activation vector for four rows.
+#define DOT4X4(name, LOAD, scalar_weight)                                                                      \
+    TERN_TARGET static void name(const void *w, size_t row_bytes, const float *x, size_t count, float out[16]) { \
+        const char *rows[4] = {w, (const char *)w + row_bytes, (const char *)w + 2 * row_bytes, (const char *)w + 3 * row_bytes}; \
+        __m512 acc[16];                                                                                         \
+        for (int j = 0; j < 16; j++) acc[j] = _mm512_setzero_ps();                                              \
+        size_t i = 0;                                                                                           \
+        for (; i + 16 <= count; i += 16) {                                                                      \
+            __m512 w0 = LOAD(rows[0], i), w1 = LOAD(rows[1], i), w2 = LOAD(rows[2], i), w3 = LOAD(rows[3], i);   \
+            for (int t = 0; t < 4; t++) {                                                                       \
+                __m512 a = _mm512_loadu_ps(x + t * count + i);                                                  \
+                acc[4 * t] = _mm512_fmadd_ps(w0, a, acc[4 * t]);                                                \
+                acc[4 * t + 1] = _mm512_fmadd_ps(w1, a, acc[4 * t + 1]);                                        \
+                acc[4 * t + 2] = _mm512_fmadd_ps(w2, a, acc[4 * t + 2]);                                        \
+                acc[4 * t + 3] = _mm512_fmadd_ps(w3, a, acc[4 * t + 3]);                                        \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int t = 0; t < 4; t++)                                                                             \
+            for (int r = 0; r < 4; r++) {                                                                       \
+                float s = _mm512_reduce_add_ps(acc[4 * t + r]);                                                 \
+                for (size_t j = i; j < count; j++) s += scalar_weight(rows[r], j) * x[t * count + j];          \
+                out[4 * t + r] = s;                                                                             \
+            }                                                                                                   \
+    }
+
+#define SCALAR_F32(p, j) (((const float *)(p))[j])
+#define SCALAR_F16(p, j) TERN_HALF(((const uint16_t *)(p))[j])
+#define SCALAR_BF16(p, j) tern_bf16_to_f32(((const uint16_t *)(p))[j])
+DOT4X4(dot4x4_f32_avx512, LOAD_F32, SCALAR_F32)
+DOT4X4(dot4x4_f16_avx512, LOAD_F16, SCALAR_F16)
+DOT4X4(dot4x4_bf16_avx512, LOAD_BF16, SCALAR_BF16)
+
 const tern_kernel_table *tern_kernels_avx512(void) {
     static const tern_kernel_table table = {
         "avx512", dot_f32_avx512, dot_f16_avx512, dot_bf16_avx512, dot_q8_0_avx512, dot_q4_0_avx512, dot_q4_k_avx512, dot4_q8_0_avx512, dot4_q4_0_avx512,
-        dot_q4_0x4_avx512, dot_q8_0x4_avx512,
+        dot_q4_0x4_avx512, dot_q8_0x4_avx512, dot_q4_0x4_t4_avx512, dot_q8_0x4_t4_avx512,
+        dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512,
     };
     int ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
         && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
@@ -70,5 +163,97 @@ const tern_kernel_table *tern_kernels_avx512(void) {
 }
 #else
 #include "CTernKernels.h"
+/// Four interleaved Q4_0 rows against four tokens: the nibbles and row scales are unpacked once
+/// per block and used for all four tokens (prefill).
+TERN_TARGET static void dot_q4_0x4_t4_avx512(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[16]) {
+    const tern_block_q4_0x4 *b = w;
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    const __m512i spread = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    __m512 acc[4], offset[4];
+    for (int t = 0; t < 4; t++) { acc[t] = _mm512_setzero_ps(); offset[t] = _mm512_setzero_ps(); }
+    for (size_t k = 0; k < count / TERN_QK; k++) {
+        __m512i packed = _mm512_loadu_si512(b[k].qs);
+        __m512i lo = _mm512_and_si512(packed, low), hi = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low);
+        __m512 d = _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)b[k].d))));
+        for (int t = 0; t < 4; t++) {
+            const tern_block_q8a *a = x + t * stride + k;
+            __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)a->qs));
+            __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a->qs + 16)));
+            __m512i sums = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, alo), hi, ahi);
+            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_set1_ps(a->d)), _mm512_cvtepi32_ps(sums), acc[t]);
+            offset[t] = _mm512_fmadd_ps(d, _mm512_set1_ps(a->s), offset[t]);
+        }
+    }
+    for (int t = 0; t < 4; t++) lane_group_sums(_mm512_fnmadd_ps(_mm512_set1_ps(2.0f), offset[t], acc[t]), 4, out + 4 * t);
+}
+
+/// Four interleaved Q8_0 rows against four tokens: |w| and the row scales are formed once per block.
+TERN_TARGET static void dot_q8_0x4_t4_avx512(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[16]) {
+    const tern_block_q8_0x4 *b = w;
+    const __m512i spread01 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i spread23 = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2);
+    __m512 acc01[4], acc23[4];
+    for (int t = 0; t < 4; t++) { acc01[t] = _mm512_setzero_ps(); acc23[t] = _mm512_setzero_ps(); }
+    for (size_t k = 0; k < count / TERN_QK; k++) {
+        __m512i w01 = _mm512_loadu_si512(b[k].qs[0]), w23 = _mm512_loadu_si512(b[k].qs[2]);
+        __m512i m01 = _mm512_abs_epi8(w01), m23 = _mm512_abs_epi8(w23);
+        __mmask64 n01 = _mm512_movepi8_mask(w01), n23 = _mm512_movepi8_mask(w23);
+        __m128 d4 = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)b[k].d));
+        __m512 d01 = _mm512_permutexvar_ps(spread01, _mm512_castps128_ps512(d4));
+        __m512 d23 = _mm512_permutexvar_ps(spread23, _mm512_castps128_ps512(d4));
+        for (int t = 0; t < 4; t++) {
+            const tern_block_q8a *a = x + t * stride + k;
+            __m512i act = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)a->qs));
+            __m512i s01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), m01, _mm512_mask_sub_epi8(act, n01, _mm512_setzero_si512(), act));
+            __m512i s23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), m23, _mm512_mask_sub_epi8(act, n23, _mm512_setzero_si512(), act));
+            __m512 da = _mm512_set1_ps(a->d);
+            acc01[t] = _mm512_fmadd_ps(_mm512_mul_ps(d01, da), _mm512_cvtepi32_ps(s01), acc01[t]);
+            acc23[t] = _mm512_fmadd_ps(_mm512_mul_ps(d23, da), _mm512_cvtepi32_ps(s23), acc23[t]);
+        }
+    }
+    for (int t = 0; t < 4; t++) {
+        lane_group_sums(acc01[t], 8, out + 4 * t);
+        lane_group_sums(acc23[t], 8, out + 4 * t + 2);
+    }
+}
+
+/// Sixteen weights of row r as f32, for each 16- or 32-bit type.
+#define LOAD_F32(p, i) _mm512_loadu_ps((const float *)(p) + (i))
+#define LOAD_F16(p, i) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(p) + (i))))
+#define LOAD_BF16(p, i) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(p) + (i)))), 16))
+
+/// A 4 rows x 4 tokens tile: 16 accumulators, each loaded weight vector used for four tokens and
+/// each activation vector for four rows.
+#define DOT4X4(name, LOAD, scalar_weight)                                                                      \
+    TERN_TARGET static void name(const void *w, size_t row_bytes, const float *x, size_t count, float out[16]) { \
+        const char *rows[4] = {w, (const char *)w + row_bytes, (const char *)w + 2 * row_bytes, (const char *)w + 3 * row_bytes}; \
+        __m512 acc[16];                                                                                         \
+        for (int j = 0; j < 16; j++) acc[j] = _mm512_setzero_ps();                                              \
+        size_t i = 0;                                                                                           \
+        for (; i + 16 <= count; i += 16) {                                                                      \
+            __m512 w0 = LOAD(rows[0], i), w1 = LOAD(rows[1], i), w2 = LOAD(rows[2], i), w3 = LOAD(rows[3], i);   \
+            for (int t = 0; t < 4; t++) {                                                                       \
+                __m512 a = _mm512_loadu_ps(x + t * count + i);                                                  \
+                acc[4 * t] = _mm512_fmadd_ps(w0, a, acc[4 * t]);                                                \
+                acc[4 * t + 1] = _mm512_fmadd_ps(w1, a, acc[4 * t + 1]);                                        \
+                acc[4 * t + 2] = _mm512_fmadd_ps(w2, a, acc[4 * t + 2]);                                        \
+                acc[4 * t + 3] = _mm512_fmadd_ps(w3, a, acc[4 * t + 3]);                                        \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int t = 0; t < 4; t++)                                                                             \
+            for (int r = 0; r < 4; r++) {                                                                       \
+                float s = _mm512_reduce_add_ps(acc[4 * t + r]);                                                 \
+                for (size_t j = i; j < count; j++) s += scalar_weight(rows[r], j) * x[t * count + j];          \
+                out[4 * t + r] = s;                                                                             \
+            }                                                                                                   \
+    }
+
+#define SCALAR_F32(p, j) (((const float *)(p))[j])
+#define SCALAR_F16(p, j) TERN_HALF(((const uint16_t *)(p))[j])
+#define SCALAR_BF16(p, j) tern_bf16_to_f32(((const uint16_t *)(p))[j])
+DOT4X4(dot4x4_f32_avx512, LOAD_F32, SCALAR_F32)
+DOT4X4(dot4x4_f16_avx512, LOAD_F16, SCALAR_F16)
+DOT4X4(dot4x4_bf16_avx512, LOAD_BF16, SCALAR_BF16)
+
 const tern_kernel_table *tern_kernels_avx512(void) { return 0; }
 #endif

@@ -28,16 +28,31 @@ static int is_quantized(int type) {
     return type == TERN_WEIGHT_Q8_0 || type == TERN_WEIGHT_Q4_0 || type == TERN_WEIGHT_Q4_K || is_interleaved(type);
 }
 
-/// Rows first..last (multiples of 4) of a four-row interleaved matrix.
+/// Rows first..last (multiples of 4) of a four-row interleaved matrix, in tiles of rows x tokens
+/// whose activations stay in the L1 cache; four tokens at a time where a kernel exists.
 static void row_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq) {
     tern_dot_x4_fn dot = mat->type == TERN_WEIGHT_Q4_0X4 ? t->kernels->dot_q4_0x4 : t->kernels->dot_q8_0x4;
+    tern_dot_x4_t4_fn dot_t4 = mat->type == TERN_WEIGHT_Q4_0X4 ? t->kernels->dot_q4_0x4_t4 : t->kernels->dot_q8_0x4_t4;
     size_t group_bytes = 4 * tern_quant_row_bytes(mat->type, t->k);
-    for (size_t r = first; r < last; r += 4) {
-        const char *group = (const char *)mat->weights + (r / 4) * group_bytes;
-        for (size_t i = 0; i < t->n; i++) {
-            float four[4];
-            dot(group, xq + i * t->blocks, t->k, four);
-            for (int j = 0; j < 4; j++) mat->out[i * mat->rows + r + j] = four[j];
+    for (size_t r0 = first; r0 < last; r0 += ROW_TILE) {
+        size_t r1 = r0 + ROW_TILE < last ? r0 + ROW_TILE : last;
+        for (size_t i0 = 0; i0 < t->n; i0 += TOKEN_TILE) {
+            size_t i1 = i0 + TOKEN_TILE < t->n ? i0 + TOKEN_TILE : t->n;
+            for (size_t r = r0; r < r1; r += 4) {
+                const char *group = (const char *)mat->weights + (r / 4) * group_bytes;
+                size_t i = i0;
+                for (; dot_t4 && i + 4 <= i1; i += 4) {
+                    float sixteen[16];
+                    dot_t4(group, xq + i * t->blocks, t->blocks, t->k, sixteen);
+                    for (int u = 0; u < 4; u++)
+                        for (int j = 0; j < 4; j++) mat->out[(i + u) * mat->rows + r + j] = sixteen[4 * u + j];
+                }
+                for (; i < i1; i++) {
+                    float four[4];
+                    dot(group, xq + i * t->blocks, t->k, four);
+                    for (int j = 0; j < 4; j++) mat->out[i * mat->rows + r + j] = four[j];
+                }
+            }
         }
     }
 }
@@ -69,6 +84,33 @@ static void rows_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t 
     }
     int quantized = is_quantized(mat->type);
     size_t row_bytes = tern_quant_row_bytes(mat->type, t->k);
+    tern_dot4x4_f_fn tile = mat->type == TERN_WEIGHT_F32 ? t->kernels->dot4x4_f32
+        : mat->type == TERN_WEIGHT_F16 ? t->kernels->dot4x4_f16 : mat->type == TERN_WEIGHT_BF16 ? t->kernels->dot4x4_bf16 : 0;
+    size_t tiled_last = first;
+    if (tile && t->n >= 4) {
+        // Prefill with 16- or 32-bit weights: tiles of 4 rows x 4 tokens; leftovers below.
+        tiled_last = first + (last - first) / 4 * 4;
+        for (size_t r0 = first; r0 < tiled_last; r0 += ROW_TILE) {
+            size_t r1 = r0 + ROW_TILE < tiled_last ? r0 + ROW_TILE : tiled_last;
+            for (size_t i0 = 0; i0 + 4 <= t->n; i0 += TOKEN_TILE) {
+                size_t i1 = i0 + TOKEN_TILE < t->n ? i0 + TOKEN_TILE : t->n;
+                for (size_t r = r0; r < r1; r += 4) {
+                    for (size_t i = i0; i + 4 <= i1; i += 4) {
+                        float sixteen[16];
+                        tile((const char *)mat->weights + r * row_bytes, row_bytes, t->x + i * t->k, t->k, sixteen);
+                        for (int u = 0; u < 4; u++)
+                            for (int j = 0; j < 4; j++) mat->out[(i + u) * mat->rows + r + j] = sixteen[4 * u + j];
+                    }
+                }
+            }
+        }
+        // Tokens beyond the last whole group of four, for the tiled rows.
+        for (size_t r = first; r < tiled_last; r++) {
+            const char *row = (const char *)mat->weights + r * row_bytes;
+            for (size_t i = t->n / 4 * 4; i < t->n; i++) mat->out[i * mat->rows + r] = dot_f(row, t->x + i * t->k, t->k);
+        }
+        first = tiled_last;
+    }
     for (size_t r0 = first; r0 < last; r0 += ROW_TILE) {
         size_t r1 = r0 + ROW_TILE < last ? r0 + ROW_TILE : last;
         for (size_t i0 = 0; i0 < t->n; i0 += TOKEN_TILE) {

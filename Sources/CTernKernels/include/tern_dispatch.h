@@ -13,6 +13,12 @@ typedef void (*tern_dot4_q_fn)(const void *w, const tern_block_q8a *x, size_t st
 
 /// Four interleaved weight rows against one activation row.
 typedef void (*tern_dot_x4_fn)(const void *w, const tern_block_q8a *x, size_t count, float out[4]);
+/// Four interleaved weight rows against four activation rows (x, x + stride, ...): out[token * 4 + row].
+typedef void (*tern_dot_x4_t4_fn)(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[16]);
+
+/// Four weight rows (w, w + row_bytes, ...) against four f32 activation rows (x, x + count, ...):
+/// out[token * 4 + row]. For 16- and 32-bit weights in prefill.
+typedef void (*tern_dot4x4_f_fn)(const void *w, size_t row_bytes, const float *x, size_t count, float out[16]);
 
 typedef struct {
     const char *name;
@@ -20,6 +26,8 @@ typedef struct {
     tern_dot_q_fn dot_q8_0, dot_q4_0, dot_q4_k;
     tern_dot4_q_fn dot4_q8_0, dot4_q4_0;
     tern_dot_x4_fn dot_q4_0x4, dot_q8_0x4;
+    tern_dot_x4_t4_fn dot_q4_0x4_t4, dot_q8_0x4_t4;
+    tern_dot4x4_f_fn dot4x4_f32, dot4x4_f16, dot4x4_bf16;
 } tern_kernel_table;
 
 // The reference four-row kernels, which paths without their own use too.
