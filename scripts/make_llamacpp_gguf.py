@@ -77,11 +77,13 @@ def main():
     copy_vocab(writer, os.path.join(SHARED, "ggml-vocab-qwen2.gguf" if arch == "qwen2" else "ggml-vocab-llama-bpe.gguf"))
     target = {"F16": GGMLQuantizationType.F16, "Q8_0": GGMLQuantizationType.Q8_0, "Q4_0": GGMLQuantizationType.Q4_0}[kind]
     for name, tensor in read_safetensors(os.path.join(model_dir, "model.safetensors")):
-        if tensor.ndim == 1 or target == GGMLQuantizationType.F16:
+        # Tern keeps the embedding / LM head in Q8_0 when it quantizes; do the same so both read equal bytes.
+        kind_here = GGMLQuantizationType.Q8_0 if name.startswith(("model.embed_tokens", "lm_head")) and target != GGMLQuantizationType.F16 else target
+        if tensor.ndim == 1 or kind_here == GGMLQuantizationType.F16:
             data = tensor.astype(np.float32 if tensor.ndim == 1 else np.float16)
             writer.add_tensor(gguf_name(name), data)
         else:
-            writer.add_tensor(gguf_name(name), quantize(tensor, target), raw_dtype=target)
+            writer.add_tensor(gguf_name(name), quantize(tensor, kind_here), raw_dtype=kind_here)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -55,8 +58,13 @@ static int compare_doubles(const void *a, const void *b) {
 }
 
 double tern_measure_read_bandwidth(tern_pool *pool, size_t bytes, int repeats) {
-    float *data = aligned_alloc(64, bytes);
+    size_t huge = 2u << 20;
+    bytes = (bytes + huge - 1) / huge * huge;
+    float *data = aligned_alloc(huge, bytes);
     if (!data) return 0;
+#if defined(__linux__)
+    madvise(data, bytes, MADV_HUGEPAGE);  // as the weight buffers do
+#endif
     memset(data, 1, bytes);  // touch every page so the timing reads memory, not page faults
     read_task task = {data, bytes / sizeof(float), {0}};
     double rates[64];

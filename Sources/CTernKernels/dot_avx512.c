@@ -151,9 +151,31 @@ DOT4X4(dot4x4_f32_avx512, LOAD_F32, SCALAR_F32)
 DOT4X4(dot4x4_f16_avx512, LOAD_F16, SCALAR_F16)
 DOT4X4(dot4x4_bf16_avx512, LOAD_BF16, SCALAR_BF16)
 
+/// One weight row against one token (decode): 64 weights per step in four independent sums, so
+/// the loads, not the multiply-add latency, set the pace.
+#define DOT1(name, LOAD, scalar_weight)                                                                \
+    TERN_TARGET static float name(const void *w, const float *x, size_t count) {                       \
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps(); \
+        size_t i = 0;                                                                                  \
+        for (; i + 64 <= count; i += 64) {                                                             \
+            s0 = _mm512_fmadd_ps(LOAD(w, i), _mm512_loadu_ps(x + i), s0);                              \
+            s1 = _mm512_fmadd_ps(LOAD(w, i + 16), _mm512_loadu_ps(x + i + 16), s1);                    \
+            s2 = _mm512_fmadd_ps(LOAD(w, i + 32), _mm512_loadu_ps(x + i + 32), s2);                    \
+            s3 = _mm512_fmadd_ps(LOAD(w, i + 48), _mm512_loadu_ps(x + i + 48), s3);                    \
+        }                                                                                              \
+        for (; i + 16 <= count; i += 16) s0 = _mm512_fmadd_ps(LOAD(w, i), _mm512_loadu_ps(x + i), s0); \
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3))); \
+        for (; i < count; i++) sum += scalar_weight(w, i) * x[i];                                      \
+        return sum;                                                                                    \
+    }
+
+DOT1(dot1_f32_avx512, LOAD_F32, SCALAR_F32)
+DOT1(dot1_f16_avx512, LOAD_F16, SCALAR_F16)
+DOT1(dot1_bf16_avx512, LOAD_BF16, SCALAR_BF16)
+
 const tern_kernel_table *tern_kernels_avx512(void) {
     static const tern_kernel_table table = {
-        "avx512", dot_f32_avx512, dot_f16_avx512, dot_bf16_avx512, dot_q8_0_avx512, dot_q4_0_avx512, dot_q4_k_avx512, dot4_q8_0_avx512, dot4_q4_0_avx512,
+        "avx512", dot1_f32_avx512, dot1_f16_avx512, dot1_bf16_avx512, dot_q8_0_avx512, dot_q4_0_avx512, dot_q4_k_avx512, dot4_q8_0_avx512, dot4_q4_0_avx512,
         dot_q4_0x4_avx512, dot_q8_0x4_avx512, dot_q4_0x4_t4_avx512, dot_q8_0x4_t4_avx512,
         dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512,
     };
@@ -254,6 +276,28 @@ TERN_TARGET static void dot_q8_0x4_t4_avx512(const void *w, const tern_block_q8a
 DOT4X4(dot4x4_f32_avx512, LOAD_F32, SCALAR_F32)
 DOT4X4(dot4x4_f16_avx512, LOAD_F16, SCALAR_F16)
 DOT4X4(dot4x4_bf16_avx512, LOAD_BF16, SCALAR_BF16)
+
+/// One weight row against one token (decode): 64 weights per step in four independent sums, so
+/// the loads, not the multiply-add latency, set the pace.
+#define DOT1(name, LOAD, scalar_weight)                                                                \
+    TERN_TARGET static float name(const void *w, const float *x, size_t count) {                       \
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps(); \
+        size_t i = 0;                                                                                  \
+        for (; i + 64 <= count; i += 64) {                                                             \
+            s0 = _mm512_fmadd_ps(LOAD(w, i), _mm512_loadu_ps(x + i), s0);                              \
+            s1 = _mm512_fmadd_ps(LOAD(w, i + 16), _mm512_loadu_ps(x + i + 16), s1);                    \
+            s2 = _mm512_fmadd_ps(LOAD(w, i + 32), _mm512_loadu_ps(x + i + 32), s2);                    \
+            s3 = _mm512_fmadd_ps(LOAD(w, i + 48), _mm512_loadu_ps(x + i + 48), s3);                    \
+        }                                                                                              \
+        for (; i + 16 <= count; i += 16) s0 = _mm512_fmadd_ps(LOAD(w, i), _mm512_loadu_ps(x + i), s0); \
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3))); \
+        for (; i < count; i++) sum += scalar_weight(w, i) * x[i];                                      \
+        return sum;                                                                                    \
+    }
+
+DOT1(dot1_f32_avx512, LOAD_F32, SCALAR_F32)
+DOT1(dot1_f16_avx512, LOAD_F16, SCALAR_F16)
+DOT1(dot1_bf16_avx512, LOAD_BF16, SCALAR_BF16)
 
 const tern_kernel_table *tern_kernels_avx512(void) { return 0; }
 #endif

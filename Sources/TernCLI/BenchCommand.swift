@@ -29,8 +29,10 @@ struct BenchCommand: ParsableCommand {
             let threads = loading.threads ?? Compute.physicalCores
             let r = Benchmark.run(model: languageModel, promptTokens: promptTokens, generatedTokens: genTokens, repeats: repeats, threads: threads)
             let quantized = loading.quantization != .none
-            // Multiply-adds per cycle per core of the kernels in use: 256-bit int8 VNNI or f32 FMA on two pipes.
-            let macsPerCycle = quantized ? 64.0 : 16.0
+            // Multiply-adds per cycle per core of the kernels in use, two vector pipes: 512-bit
+            // (AVX-512) or 256-bit registers, int8 products (VNNI) or f32 FMA.
+            let wide = String(cString: tern_kernels().pointee.name) == "avx512"
+            let macsPerCycle = (quantized ? 64.0 : 16.0) * (wide ? 2 : 1)
             let peak = Double(threads) * Self.clockGHz * 1e9 * macsPerCycle
             let prefillShare = r.prefillTokensPerSecond * Double(languageModel.config.parameterCount) / peak
             let kernels = String(cString: tern_kernels().pointee.name)

@@ -21,6 +21,11 @@ public final class MappedFile: @unchecked Sendable {
             throw FormatError("cannot map \(path): \(String(cString: strerror(errno)))")
         }
         base = UnsafeRawPointer(mapped)
+        #if os(Linux)
+        // Weights are read front to back on every token: read ahead, and use huge pages where the kernel can.
+        madvise(mapped, size, MADV_WILLNEED)
+        madvise(mapped, size, MADV_HUGEPAGE)
+        #endif
     }
 
     deinit {
