@@ -76,5 +76,6 @@ double tern_measure_read_bandwidth(tern_pool *pool, size_t bytes, int repeats) {
     }
     free(data);
     qsort(rates, (size_t)repeats, sizeof(double), compare_doubles);
-    return rates[repeats / 2];
+    // Other tenants of a shared machine only ever lower a pass's rate, so the best pass is the machine's.
+    return rates[repeats - 1];
 }

@@ -59,7 +59,7 @@ void tern_matmul(tern_pool *pool, const float *x, size_t n, size_t k, int type, 
                  float *y, void *activations);
 size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads);
 
-/// Median read bandwidth in GB/s over `repeats` passes of the pool's threads over `bytes` of memory.
+/// Best read bandwidth in GB/s of `repeats` passes of the pool's threads over `bytes` of memory.
 double tern_measure_read_bandwidth(tern_pool *pool, size_t bytes, int repeats);
 
 /// Converts a [rows x columns] matrix of source_type into a quantized target_type, on the pool.
