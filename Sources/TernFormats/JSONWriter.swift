@@ -13,7 +13,7 @@ extension JSONValue {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d): out += d.isFinite ? "\(d)" : "null"
-        case .string(let s): JSONValue.writeString(s, into: &out)
+        case .string(let s): out += JSONValue.quoted(s)
         case .array(let items):
             out += "["
             for (i, item) in items.enumerated() {
@@ -25,7 +25,7 @@ extension JSONValue {
             out += "{"
             for (i, (key, value)) in object.pairs.enumerated() {
                 if i > 0 { out += "," }
-                JSONValue.writeString(key, into: &out)
+                out += JSONValue.quoted(key)
                 out += ":"
                 value.write(into: &out)
             }
@@ -33,8 +33,9 @@ extension JSONValue {
         }
     }
 
-    private static func writeString(_ s: String, into out: inout String) {
-        out += "\""
+    /// A string as a JSON literal: quotes, backslashes and control characters escaped, the rest as is.
+    public static func quoted(_ s: String) -> String {
+        var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -42,13 +43,15 @@ extension JSONValue {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
             case _ where scalar.value < 0x20:
                 let hex = String(scalar.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)
             }
         }
-        out += "\""
+        return out + "\""
     }
 }
 

@@ -1,5 +1,6 @@
 // The tojson filter as transformers defines it: Python's json.dumps with ensure_ascii=False,
 // keys in their original order, optional indent and separators.
+import TernFormats
 
 enum JinjaJSON {
     static func encode(_ value: JinjaValue, indent: JinjaValue?, separators: JinjaValue?) throws -> String {
@@ -30,7 +31,7 @@ enum JinjaJSON {
         case .int(let i): out += String(i)
         case .double(let d):
             out += d.isNaN ? "NaN" : d.isInfinite ? (d > 0 ? "Infinity" : "-Infinity") : JinjaValue.pythonFloat(d)
-        case .string(let s): out += quoted(s)
+        case .string(let s): out += JSONValue.quoted(s)
         case .array(let items):
             guard !items.isEmpty else { out += "[]"; return }
             out += "["
@@ -47,7 +48,7 @@ enum JinjaJSON {
             for (i, (key, item)) in dict.pairs.enumerated() {
                 if i > 0 { out += itemSeparator }
                 newline(level + 1)
-                out += quoted(key) + keySeparator
+                out += JSONValue.quoted(key) + keySeparator
                 try write(item, indent: indent, level: level + 1, itemSeparator: itemSeparator, keySeparator: keySeparator, into: &out)
             }
             newline(level)
@@ -59,25 +60,5 @@ enum JinjaJSON {
         case .callable(let callable):
             throw EvaluationError("function \(callable.name) is not JSON serializable")
         }
-    }
-
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
