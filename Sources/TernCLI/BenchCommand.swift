@@ -24,7 +24,8 @@ struct BenchCommand: ParsableCommand {
                 throw ValidationError("kernel path '\(kernelPath)' is not available here (available: \(String(cString: tern_available_kernel_paths())))")
             }
             let loadStart = Date()
-            let languageModel = try ModelRegistry.load(directory: model.url, options: loading.options)
+            let url = try model.url
+            let languageModel = try ModelRegistry.load(directory: url, options: loading.options)
             let loadSeconds = Date().timeIntervalSince(loadStart)
             let threads = loading.threads ?? Compute.physicalCores
             let r = Benchmark.run(model: languageModel, promptTokens: promptTokens, generatedTokens: genTokens, repeats: repeats, threads: threads)
@@ -54,7 +55,7 @@ struct BenchCommand: ParsableCommand {
             } else {
                 let types = languageModel.weightTypes.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", ")
                 print("""
-                model \(model.url.lastPathComponent), \(formatCount(languageModel.config.parameterCount)) parameters, weights: \(types)
+                model \(url.lastPathComponent), \(formatCount(languageModel.config.parameterCount)) parameters, weights: \(types)
                 kernels \(kernels), \(threads) threads, loaded in \(String(format: "%.2f", loadSeconds)) s
                 prefill \(promptTokens) tokens: \(String(format: "%.1f", r.prefillTokensPerSecond)) tokens/s (\(String(format: "%.1f", prefillShare * 100))% of the \(quantized ? "int8" : "f32") peak at \(String(format: "%.2f", Self.clockGHz)) GHz)
                 decode \(genTokens) tokens: \(String(format: "%.1f", r.decodeTokensPerSecond)) tokens/s

@@ -11,16 +11,17 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let loaded = try LoadedModel(directory: model.url)
+            let url = try model.url
+            let loaded = try LoadedModel(directory: url)
             let c = loaded.model.config
-            let checkpoint = try SafetensorsCheckpoint(directory: model.url)
+            let checkpoint = try SafetensorsCheckpoint(directory: url)
             var bytesByType: [String: Int] = [:]
             for tensor in checkpoint.tensors.values { bytesByType[tensor.dtype.rawValue, default: 0] += tensor.byteCount }
             let weightBytes = bytesByType.values.reduce(0, +)
             let kvPerToken = loaded.model.kvBytesPerToken
             let context = c.maxPositionEmbeddings
             var lines = [
-                "model:          \(model.url.path)",
+                "model:          \(url.path)",
                 "architecture:   \(c.architecture) (model_type \(c.modelType))",
                 "parameters:     \(formatCount(c.parameterCount))",
                 "layers:         \(c.numHiddenLayers), hidden \(c.hiddenSize), intermediate \(c.intermediateSize)",

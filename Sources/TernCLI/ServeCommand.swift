@@ -36,9 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
                 : apiKeys
             options.maxBodyBytes = try sources.resolve(maxBodyBytes, env: nil, key: "max-request-body-bytes", default: 16 << 20)
             options.protectMetrics = sources.resolve(protectMetrics, env: nil, key: "protect-metrics")
-            guard let modelPath = sources.resolve(model, env: "MODEL_PATH", key: "model") else {
-                throw SettingsError("no model given: pass --model DIR or set MODEL_PATH")
-            }
+            let modelPath = try sources.resolve(model, env: "MODEL_PATH", key: "model") ?? DemoModel.locate().path
             let levelName = sources.resolve(logLevel, env: "LOG_LEVEL", key: "log-level") ?? "info"
             guard let level = Logger.Level(rawValue: levelName.lowercased()) else { throw SettingsError("unknown log level '\(levelName)'") }
             LoggingSystem.bootstrap { label in

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import TernEngine
+import TernServer
 
 @main
 struct Tern: AsyncParsableCommand {
@@ -25,8 +26,10 @@ func reportingErrors(_ body: () throws -> Void) throws {
 }
 
 struct ModelOption: ParsableArguments {
-    @Option(name: .long, help: "Folder with config.json, *.safetensors and tokenizer.json.")
-    var model: String
+    @Option(name: .long, help: "Folder with config.json, *.safetensors and tokenizer.json (default: the built-in tern-demo).")
+    var model: String?
 
-    var url: URL { URL(fileURLWithPath: model) }
+    var url: URL {
+        get throws { try model.map { URL(fileURLWithPath: $0) } ?? DemoModel.locate() }
+    }
 }

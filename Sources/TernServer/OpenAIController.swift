@@ -18,8 +18,8 @@ struct OpenAIController {
             }
             return Self.json(Self.model(server))
         }
-        router.post("/v1/chat/completions") { request, context in try await chatCompletion(request, context) }
-        router.post("/v1/completions") { request, context in try await completion(request, context) }
+        router.post("/v1/chat/completions") { request, context in try await complete(.chat, request, context) }
+        router.post("/v1/completions") { request, context in try await complete(.text, request, context) }
     }
 
     static func model(_ server: ModelServer) -> JSONValue {
@@ -46,30 +46,19 @@ struct OpenAIController {
         return fields
     }
 
-    private func chatCompletion(_ incoming: Request, _ context: TernRequestContext) async throws -> Response {
+    /// A chat or text completion: the kind decides how the prompts are read; the rest is shared.
+    private func complete(_ kind: CompletionKind, _ incoming: Request, _ context: TernRequestContext) async throws -> Response {
         var request = incoming
         let server = try slot.server()
         let fields = try await Self.readBody(&request, server: server, limit: maxBodyBytes)
-        let options = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: true)
-        let prompt = try ChatRequest.promptTokens(fields, server: server)
-        let responder = CompletionResponder(kind: .chat, model: server.name, tokenizer: server.loaded.tokenizer,
-                                            wantsLogprobs: options.parameters.logprobs != nil)
-        let handler = CompletionHandler(service: server.service, responder: responder, options: options,
-                                        promptTokenCount: prompt.count, prefixes: Array(repeating: "", count: options.n))
-        return try await handler.respond(prompts: [prompt], body: request.body, usage: context.usage)
-    }
-
-    private func completion(_ incoming: Request, _ context: TernRequestContext) async throws -> Response {
-        var request = incoming
-        let server = try slot.server()
-        let fields = try await Self.readBody(&request, server: server, limit: maxBodyBytes)
-        let options = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: false)
-        let prompts = try CompletionRequest.prompts(fields, server: server)
-        let echo = try fields.bool("echo") ?? false
+        let options = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: kind == .chat)
+        let prompts = kind == .chat ? [try ChatRequest.promptTokens(fields, server: server)] : try CompletionRequest.prompts(fields, server: server)
+        // Completions with echo start each choice with its prompt's text.
+        let echo = kind == .text ? try fields.bool("echo") ?? false : false
         let prefixes = prompts.flatMap { prompt in
             Array(repeating: echo ? server.loaded.tokenizer.decode(prompt, skipSpecialTokens: true) : "", count: options.n)
         }
-        let responder = CompletionResponder(kind: .text, model: server.name, tokenizer: server.loaded.tokenizer,
+        let responder = CompletionResponder(kind: kind, model: server.name, tokenizer: server.loaded.tokenizer,
                                             wantsLogprobs: options.parameters.logprobs != nil)
         let handler = CompletionHandler(service: server.service, responder: responder, options: options,
                                         promptTokenCount: prompts.reduce(0) { $0 + $1.count }, prefixes: prefixes)

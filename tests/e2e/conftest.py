@@ -20,13 +20,16 @@ def free_port():
 
 
 class Server:
-    def __init__(self, *extra_args):
+    """`model=None` starts the server with no model argument, so it serves the built-in demo."""
+
+    def __init__(self, *extra_args, model=MODEL):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        model_args = ["--model", MODEL, "--served-model-name", "tern-e2e"] if model else []
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--model", MODEL, "--host", "127.0.0.1", "--port", str(self.port),
-             "--api-key", API_KEY, "--served-model-name", "tern-e2e", "--log-level", "warning", *extra_args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            [BINARY, "serve", *model_args, "--host", "127.0.0.1", "--port", str(self.port),
+             "--api-key", API_KEY, "--log-level", "warning", *extra_args],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if k != "MODEL_PATH"})
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -35,7 +38,7 @@ class Server:
             except requests.ConnectionError:
                 pass
             if self.process.poll() is not None:
-                raise RuntimeError("tern serve exited: " + self.process.stderr.read().decode())
+                raise RuntimeError(f"tern serve exited with status {self.process.returncode}")
             time.sleep(0.1)
         raise RuntimeError("tern serve did not become healthy")
 

@@ -169,3 +169,16 @@ def test_sigterm_lets_running_requests_finish():
         assert server.process.wait(timeout=30) == 0
     finally:
         server.stop()
+
+
+def test_serve_without_a_model_serves_the_demo():
+    demo = Server(model=None)
+    try:
+        client = openai.OpenAI(base_url=demo.url + "/v1", api_key=API_KEY, max_retries=0)
+        assert [m.id for m in client.models.list().data] == ["tern-demo"]
+        stream = client.chat.completions.create(model="tern-demo", messages=[{"role": "user", "content": "写一首诗"}],
+                                                max_tokens=48, stream=True, seed=1)
+        text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        assert text.strip(), "the demo model answers"
+    finally:
+        demo.stop()
