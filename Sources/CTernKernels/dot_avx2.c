@@ -3,6 +3,7 @@
 #define TERN_TARGET __attribute__((target("avx2,fma,f16c")))
 #define TERN_SUFFIX avx2
 #define TERN_VNNI 0
+#define TERN_WIDE_FLOAT_DOTS 0
 #include "dot_x86.h"
 
 const tern_kernel_table *tern_kernels_avx2(void) {

@@ -3,6 +3,7 @@
 #define TERN_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 #define TERN_SUFFIX avx512
 #define TERN_VNNI 1
+#define TERN_WIDE_FLOAT_DOTS 1
 #include "dot_x86.h"
 
 /// Sums each group of `width` lanes (4 or 8) of v into out[0..16/width).

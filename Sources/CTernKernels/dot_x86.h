@@ -1,5 +1,6 @@
 // The x86 dot products, written once and compiled twice: for AVX2+FMA+F16C (dot_avx2.c) and for
-// AVX-512 with VNNI (dot_avx512.c), which define TERN_TARGET, TERN_SUFFIX and TERN_VNNI first.
+// AVX-512 with VNNI (dot_avx512.c), which define TERN_TARGET, TERN_SUFFIX, TERN_VNNI and
+// TERN_WIDE_FLOAT_DOTS first.
 #include "CTernKernels.h"
 #include <immintrin.h>
 
@@ -25,6 +26,7 @@ TERN_TARGET static inline __m256i TERN_FN(dot_u8s8, TERN_SUFFIX)(__m256i u, __m2
 #endif
 }
 
+#if !TERN_WIDE_FLOAT_DOTS  // the AVX-512 file has 512-bit versions of these
 TERN_TARGET static float TERN_FN(dot_f32, TERN_SUFFIX)(const void *w, const float *x, size_t count) {
     const float *a = w;
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
@@ -67,6 +69,7 @@ TERN_TARGET static float TERN_FN(dot_bf16, TERN_SUFFIX)(const void *w, const flo
     for (; i < count; i++) sum += tern_bf16_to_f32(a[i]) * x[i];
     return sum;
 }
+#endif
 
 /// One Q8_0 block against one activation block, as eight partial int32 sums.
 TERN_TARGET static inline __m256i TERN_FN(block_q8_0, TERN_SUFFIX)(const tern_block_q8_0 *b, const tern_block_q8a *x) {
