@@ -25,6 +25,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "YAML file with the same settings (flag names as keys).") var config: String?
     @OptionGroup var loading: LoadingOptions
 
+    /// KV blocks for every sequence at full length, but at most a quarter of the machine's memory
+    /// (and at least one full-length sequence), so a large model does not take all RAM for its cache.
+    static func kvBlocks(_ loaded: LoadedModel, _ configuration: EngineConfiguration) -> Int {
+        let perSequence = (configuration.maxModelLength + configuration.blockSize - 1) / configuration.blockSize
+        let bytesPerBlock = configuration.blockSize * loaded.model.kvBytesPerToken
+        let budget = Int(ProcessInfo.processInfo.physicalMemory / 4) / max(bytesPerBlock, 1)
+        return min(perSequence * configuration.maxNumSeqs, max(perSequence, budget))
+    }
+
     func run() async throws {
         do {
             let sources = try SettingSources(configFile: config)
@@ -70,6 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
                     maxModelLength: requestedLength > 0 ? requestedLength : min(loaded.model.config.maxPositionEmbeddings, 4096))
                 engineConfiguration.maxNumSeqs = seqs
                 engineConfiguration.maxNumQueuedRequests = queued
+                engineConfiguration.blockCount = Self.kvBlocks(loaded, engineConfiguration)
                 let server = ModelServer(name: name ?? loaded.name, loaded: loaded,
                                          engine: Engine(loaded: loaded, configuration: engineConfiguration), chatTemplateFile: template)
                 let stats = server.engine.stats
