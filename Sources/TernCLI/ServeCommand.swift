@@ -85,7 +85,10 @@ struct ServeCommand: AsyncParsableCommand {
                 let stats = server.engine.stats
                 let types = loaded.model.weightTypes.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", ")
                 logger.info("weights: \(types)")
-                logger.info("loaded \(loaded.model.config.architecture) from \(loaded.directory.path) as '\(server.name)' in \(String(format: "%.2f", Date().timeIntervalSince(start)))s: weights \(formatBytes(loaded.model.weightBytes)) (memory-mapped), KV cache \(formatBytes(stats.totalBlocks * engineConfiguration.blockSize * loaded.model.kvBytesPerToken)) for \(seqs) sequences of \(engineConfiguration.maxModelLength) tokens")
+                let perSequence = (engineConfiguration.maxModelLength + engineConfiguration.blockSize - 1) / engineConfiguration.blockSize
+                let kvBytes = stats.totalBlocks * engineConfiguration.blockSize * loaded.model.kvBytesPerToken
+                let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
+                logger.info("loaded \(loaded.model.config.architecture) from \(loaded.directory.path) as '\(server.name)' in \(seconds)s; weights \(formatBytes(loaded.model.weightBytes)), KV cache \(formatBytes(kvBytes)) in \(stats.totalBlocks) blocks of \(engineConfiguration.blockSize) tokens (\(stats.totalBlocks / perSequence) sequences of \(engineConfiguration.maxModelLength) tokens at once)")
                 if case .failure(let error) = server.chatPrompt { logger.warning("chat requests will fail: \(error.message)") }
                 return server
             }
