@@ -21,6 +21,8 @@ public final class Engine: @unchecked Sendable {
     // Owned by the engine thread:
     private var waiting: [ActiveSequence] = []
     private var active: [ActiveSequence] = []
+    private var prefixQueries = 0
+    private var prefixHits = 0
 
     public init(loaded: LoadedModel, configuration: EngineConfiguration) {
         self.loaded = loaded
@@ -141,11 +143,33 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// First come, first served: a waiting request starts when a sequence slot and KV blocks
-    /// for its prompt and every token it may generate are free.
+    /// for its prompt and every token it may generate are free. Leading blocks cached from
+    /// earlier requests are reused, all but the prompt's last token (which must run for logits).
     private func admit() {
         while let next = waiting.first, active.count < configuration.maxNumSeqs {
-            let tokens = min(next.request.promptTokens.count + next.request.parameters.maxTokens, configuration.maxModelLength)
-            guard pool.reserve(&next.blockTable, forTokens: tokens) else { break }
+            let prompt = next.request.promptTokens
+            var table: [Int32] = []
+            var hashes: [UInt64] = []
+            if configuration.enablePrefixCaching {
+                hashes = pool.blockHashes(prompt)
+                table = pool.reuse(hashes)
+                if table.count * pool.blockSize >= prompt.count {
+                    var last = [table.removeLast()]
+                    pool.release(&last)
+                }
+            }
+            let tokens = min(prompt.count + next.request.parameters.maxTokens, configuration.maxModelLength)
+            let cachedBlocks = table.count
+            guard pool.reserve(&table, forTokens: tokens) else {
+                pool.release(&table)
+                break
+            }
+            next.blockTable = table
+            next.cachedTokens = cachedBlocks * pool.blockSize
+            next.hashedBlocks = cachedBlocks
+            next.lastHash = cachedBlocks > 0 ? hashes[cachedBlocks - 1] : 0
+            prefixQueries += configuration.enablePrefixCaching ? prompt.count : 0
+            prefixHits += next.cachedTokens
             active.append(waiting.removeFirst())
         }
     }
@@ -154,12 +178,14 @@ public final class Engine: @unchecked Sendable {
         let chunks = active.map { sequence -> SequenceChunk in
             sequence.isPrefilled
                 ? SequenceChunk(tokens: [sequence.state.outputTokens.last!], startPosition: sequence.state.length - 1, blockTable: sequence.blockTable)
-                : SequenceChunk(tokens: sequence.request.promptTokens, startPosition: 0, blockTable: sequence.blockTable)
+                : SequenceChunk(tokens: Array(sequence.request.promptTokens[sequence.cachedTokens...]), startPosition: sequence.cachedTokens,
+                                blockTable: sequence.blockTable)
         }
         let logits = loaded.model.forward(ForwardBatch(chunks), cache: cache)
         var finished: [(ActiveSequence, FinishReason)] = []
         for (index, sequence) in active.enumerated() {
             sequence.isPrefilled = true
+            if configuration.enablePrefixCaching { registerFullBlocks(sequence, written: chunks[index].startPosition + chunks[index].tokens.count) }
             let step = sequence.state.accept(logits: logits.rows(ofSequence: index).first!)
             sequence.continuation.yield(.token(step))
             if let reason = step.finishReason {
@@ -173,11 +199,25 @@ public final class Engine: @unchecked Sendable {
         for (sequence, reason) in finished { sequence.finish(reason) }
     }
 
+    /// Registers every block the sequence has filled completely, so later requests can reuse it.
+    private func registerFullBlocks(_ sequence: ActiveSequence, written: Int) {
+        let size = pool.blockSize
+        while (sequence.hashedBlocks + 1) * size <= written {
+            let start = sequence.hashedBlocks * size
+            let tokens = sequence.tokens(start..<(start + size))
+            sequence.lastHash = BlockPool.hash(parent: sequence.lastHash, tokens: tokens[...])
+            pool.register(sequence.blockTable[sequence.hashedBlocks], hash: sequence.lastHash)
+            sequence.hashedBlocks += 1
+        }
+    }
+
     private func publish() {
         condition.lock()
         published.running = active.count
         published.waiting = waiting.count + inbox.count
-        published.usedBlocks = pool.blockCount - pool.freeBlockCount
+        published.usedBlocks = pool.usedBlockCount
+        published.prefixCacheQueries = prefixQueries
+        published.prefixCacheHits = prefixHits
         condition.unlock()
     }
 }
@@ -189,12 +229,22 @@ final class ActiveSequence {
     var state: SequenceState
     var blockTable: [Int32] = []
     var isPrefilled = false
+    /// Leading prompt tokens whose KV came from the prefix cache.
+    var cachedTokens = 0
+    /// Blocks registered in the prefix cache so far, and the hash of the last one.
+    var hashedBlocks = 0
+    var lastHash: UInt64 = 0
 
     init(request: EngineRequest, continuation: AsyncStream<EngineEvent>.Continuation, loaded: LoadedModel, maxLength: Int) {
         self.request = request
         self.continuation = continuation
         state = SequenceState(prompt: request.promptTokens, parameters: request.parameters, tokenizer: loaded.tokenizer,
                               modelEndTokens: loaded.endTokenIds, maxLength: maxLength)
+    }
+
+    /// Tokens of the sequence (prompt, then output) in `range`.
+    func tokens(_ range: Range<Int>) -> [Int] {
+        range.map { $0 < request.promptTokens.count ? request.promptTokens[$0] : state.outputTokens[$0 - request.promptTokens.count] }
     }
 
     func finish(_ reason: FinishReason) {

@@ -38,6 +38,8 @@ public struct EngineConfiguration: Sendable {
     public var blockSize = 16
     /// KV blocks in the pool; nil gives every running sequence room for a full context.
     public var blockCount: Int?
+    /// Reuse the KV blocks of earlier requests that began with the same tokens.
+    public var enablePrefixCaching = true
 
     public init(maxModelLength: Int) {
         self.maxModelLength = maxModelLength
@@ -49,6 +51,9 @@ public struct EngineStats: Sendable, Equatable {
     public var waiting = 0
     public var usedBlocks = 0
     public var totalBlocks = 0
+    /// Prompt tokens looked up in the prefix cache, and those found there.
+    public var prefixCacheQueries = 0
+    public var prefixCacheHits = 0
 
     public var kvCacheUsage: Double { totalBlocks == 0 ? 0 : Double(usedBlocks) / Double(totalBlocks) }
 }

@@ -9,6 +9,9 @@ public final class ServerMetrics: Sendable {
     private let labels: [(String, String)]
     private let running, waiting, kvUsage, kvUsageLegacy: Gauge
     private let promptTokens, generationTokens: Counter
+    private let prefixQueries, prefixHits: Counter
+    /// The engine's prefix-cache totals already added to the counters above.
+    private let reported = ReportedTotals()
     private let timeToFirstToken, timePerOutputToken, interTokenLatency, endToEnd: ValueHistogram
     private let requestPromptTokens, requestGenerationTokens: ValueHistogram
     private let modelName: String
@@ -24,6 +27,8 @@ public final class ServerMetrics: Sendable {
         kvUsage = registry.makeGauge(descriptor: .init(metricName: "vllm:kv_cache_usage_perc", helpText: "KV-cache usage. 1 means 100 percent usage."), labels: labels)
         kvUsageLegacy = registry.makeGauge(descriptor: .init(metricName: "vllm:gpu_cache_usage_perc", helpText: "KV-cache usage (older name). 1 means 100 percent usage."), labels: labels)
         promptTokens = registry.makeCounter(descriptor: .init(metricName: "vllm:prompt_tokens_total", helpText: "Number of prefill tokens processed."), labels: labels)
+        prefixQueries = registry.makeCounter(descriptor: .init(metricName: "vllm:prefix_cache_queries_total", helpText: "Prompt tokens looked up in the prefix cache."), labels: labels)
+        prefixHits = registry.makeCounter(descriptor: .init(metricName: "vllm:prefix_cache_hits_total", helpText: "Prompt tokens found in the prefix cache."), labels: labels)
         generationTokens = registry.makeCounter(descriptor: .init(metricName: "vllm:generation_tokens_total", helpText: "Number of generation tokens processed."), labels: labels)
         timeToFirstToken = registry.makeValueHistogram(descriptor: .init(metricName: "vllm:time_to_first_token_seconds", helpText: "Histogram of time to first token in seconds."), labels: labels, buckets: Self.latencyBuckets)
         timePerOutputToken = registry.makeValueHistogram(descriptor: .init(metricName: "vllm:time_per_output_token_seconds", helpText: "Histogram of time per output token in seconds."), labels: labels, buckets: Self.latencyBuckets)
@@ -45,6 +50,9 @@ public final class ServerMetrics: Sendable {
         waiting.set(Double(stats.waiting))
         kvUsage.set(stats.kvCacheUsage)
         kvUsageLegacy.set(stats.kvCacheUsage)
+        let (queries, hits) = reported.advance(to: (stats.prefixCacheQueries, stats.prefixCacheHits))
+        prefixQueries.increment(by: Int64(queries))
+        prefixHits.increment(by: Int64(hits))
         return registry.emitToString()
     }
 
@@ -64,6 +72,20 @@ public final class ServerMetrics: Sendable {
             }
         }
         for gap in timing.gaps { interTokenLatency.record(gap) }
+    }
+}
+
+/// Totals reported so far; `advance` returns how much each grew since the last call.
+final class ReportedTotals: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values = (0, 0)
+
+    func advance(to now: (Int, Int)) -> (Int, Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        let delta = (max(0, now.0 - values.0), max(0, now.1 - values.1))
+        values = now
+        return delta
     }
 }
 
