@@ -165,28 +165,41 @@ public final class Engine: @unchecked Sendable {
                 break
             }
             next.blockTable = table
-            next.cachedTokens = cachedBlocks * pool.blockSize
+            next.computedTokens = cachedBlocks * pool.blockSize
             next.hashedBlocks = cachedBlocks
             next.lastHash = cachedBlocks > 0 ? hashes[cachedBlocks - 1] : 0
             prefixQueries += configuration.enablePrefixCaching ? prompt.count : 0
-            prefixHits += next.cachedTokens
+            prefixHits += next.computedTokens
             active.append(waiting.removeFirst())
         }
     }
 
+    /// One forward pass: a token for every decoding sequence, then prompt chunks within the
+    /// token budget. Sequences whose prompt is not finished yet get no logits this step.
     private func step() {
-        let chunks = active.map { sequence -> SequenceChunk in
-            sequence.isPrefilled
-                ? SequenceChunk(tokens: [sequence.state.outputTokens.last!], startPosition: sequence.state.length - 1, blockTable: sequence.blockTable)
-                : SequenceChunk(tokens: Array(sequence.request.promptTokens[sequence.cachedTokens...]), startPosition: sequence.cachedTokens,
-                                blockTable: sequence.blockTable)
+        var budget = max(configuration.maxNumBatchedTokens, active.count)
+        var scheduled: [(sequence: ActiveSequence, chunk: SequenceChunk)] = []
+        for sequence in active where sequence.isPrefilled {
+            scheduled.append((sequence, SequenceChunk(tokens: [sequence.state.outputTokens.last!], startPosition: sequence.state.length - 1,
+                                                      blockTable: sequence.blockTable)))
+            budget -= 1
         }
-        let logits = loaded.model.forward(ForwardBatch(chunks), cache: cache)
+        for sequence in active where !sequence.isPrefilled && budget > 0 {
+            let prompt = sequence.request.promptTokens
+            let count = min(prompt.count - sequence.computedTokens, budget)
+            let end = sequence.computedTokens + count
+            scheduled.append((sequence, SequenceChunk(tokens: Array(prompt[sequence.computedTokens..<end]), startPosition: sequence.computedTokens,
+                                                      blockTable: sequence.blockTable, logitRows: end == prompt.count ? .lastToken : .none)))
+            budget -= count
+        }
+        let logits = loaded.model.forward(ForwardBatch(scheduled.map(\.chunk)), cache: cache)
         var finished: [(ActiveSequence, FinishReason)] = []
-        for (index, sequence) in active.enumerated() {
-            sequence.isPrefilled = true
-            if configuration.enablePrefixCaching { registerFullBlocks(sequence, written: chunks[index].startPosition + chunks[index].tokens.count) }
-            let step = sequence.state.accept(logits: logits.rows(ofSequence: index).first!)
+        for (index, (sequence, chunk)) in scheduled.enumerated() {
+            let written = chunk.startPosition + chunk.tokens.count
+            if !sequence.isPrefilled { sequence.computedTokens = written }
+            if configuration.enablePrefixCaching { registerFullBlocks(sequence, written: written) }
+            guard let row = logits.rows(ofSequence: index).first else { continue }
+            let step = sequence.state.accept(logits: row)
             sequence.continuation.yield(.token(step))
             if let reason = step.finishReason {
                 pool.release(&sequence.blockTable)
@@ -228,9 +241,8 @@ final class ActiveSequence {
     let continuation: AsyncStream<EngineEvent>.Continuation
     var state: SequenceState
     var blockTable: [Int32] = []
-    var isPrefilled = false
-    /// Leading prompt tokens whose KV came from the prefix cache.
-    var cachedTokens = 0
+    /// Prompt tokens whose keys and values are in the cache (from the prefix cache or computed).
+    var computedTokens = 0
     /// Blocks registered in the prefix cache so far, and the hash of the last one.
     var hashedBlocks = 0
     var lastHash: UInt64 = 0
@@ -241,6 +253,8 @@ final class ActiveSequence {
         state = SequenceState(prompt: request.promptTokens, parameters: request.parameters, tokenizer: loaded.tokenizer,
                               modelEndTokens: loaded.endTokenIds, maxLength: maxLength)
     }
+
+    var isPrefilled: Bool { computedTokens == request.promptTokens.count }
 
     /// Tokens of the sequence (prompt, then output) in `range`.
     func tokens(_ range: Range<Int>) -> [Int] {

@@ -40,6 +40,9 @@ public struct EngineConfiguration: Sendable {
     public var blockCount: Int?
     /// Reuse the KV blocks of earlier requests that began with the same tokens.
     public var enablePrefixCaching = true
+    /// Tokens one step may run: every running decode first, then prompt chunks up to the rest, so
+    /// a long prompt is prefilled over several steps instead of stalling everyone's next token.
+    public var maxNumBatchedTokens = 2048
 
     public init(maxModelLength: Int) {
         self.maxModelLength = maxModelLength

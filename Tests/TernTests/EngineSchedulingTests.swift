@@ -1,0 +1,38 @@
+// The engine's step loop: many sequences batched together and prompts prefilled in chunks give
+// exactly the tokens each request gets alone.
+import Foundation
+import Testing
+@testable import TernEngine
+
+@Suite struct EngineSchedulingTests {
+    static func engine(budget: Int, prefixCaching: Bool = false) throws -> Engine {
+        var configuration = EngineConfiguration(maxModelLength: 256)
+        configuration.maxNumBatchedTokens = budget
+        configuration.enablePrefixCaching = prefixCaching
+        return Engine(loaded: try LoadedModel(directory: Fixtures.model("llama3-bpe")), configuration: configuration)
+    }
+
+    @Test func chunkedPrefillAndBatchingMatchRunningAlone() async throws {
+        let alone = try Self.engine(budget: 4096)
+        defer { alone.shutdown() }
+        let batched = try Self.engine(budget: 7, prefixCaching: true)
+        defer { batched.shutdown() }
+        let prompts = (0..<6).map { i in Array((10 + i)...(10 + i + 5 * i + 3)) }
+        var expected: [[Int]] = []
+        for (i, prompt) in prompts.enumerated() {
+            expected.append(try await PrefixCacheEngineTests.run(alone, prompt, maxTokens: 8 + i))
+        }
+        // All at once: sequences of different lengths join and leave mid-way, prompts longer than the
+        // 7-token budget are prefilled over several steps while others decode.
+        let results = try await withThrowingTaskGroup(of: (Int, [Int]).self) { group in
+            for (i, prompt) in prompts.enumerated() {
+                group.addTask { (i, try await PrefixCacheEngineTests.run(batched, prompt, maxTokens: 8 + i)) }
+            }
+            var collected = [[Int]](repeating: [], count: prompts.count)
+            for try await (i, tokens) in group { collected[i] = tokens }
+            return collected
+        }
+        #expect(results == expected)
+        #expect(batched.stats.usedBlocks == 0 && batched.stats.running == 0)
+    }
+}
