@@ -17,6 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-model-len"), help: "Context length (default: the model's, at most 4096).") var maxModelLength: Int?
     @Option(name: .customLong("max-num-seqs"), help: "Sequences run together (default 16).") var maxNumSeqs: Int?
     @Option(name: .customLong("max-num-queued-reqs"), help: "Waiting requests before 429 (default 256).") var maxQueued: Int?
+    @Option(name: .customLong("max-num-batched-tokens"), help: "Tokens per engine step; longer prompts are prefilled in chunks (default 2048).") var maxBatchedTokens: Int?
+    @Flag(name: .customLong("no-enable-prefix-caching"), help: "Do not reuse the KV cache of earlier requests with the same start.") var noPrefixCaching = false
     @Option(name: .customLong("max-request-body-bytes"), help: "Largest request body (default 16 MiB).") var maxBodyBytes: Int?
     @Option(name: .customLong("chat-template"), help: "Jinja chat template file to use instead of the model's.") var chatTemplate: String?
     @Option(name: .customLong("shutdown-grace-seconds"), help: "Time running requests get to finish on SIGTERM (default 30).") var grace: Int?
@@ -58,6 +60,8 @@ struct ServeCommand: AsyncParsableCommand {
             let requestedLength = try sources.resolve(maxModelLength, env: "MAX_MODEL_LEN", key: "max-model-len", default: 0)
             let seqs = try sources.resolve(maxNumSeqs, env: nil, key: "max-num-seqs", default: 16)
             let queued = try sources.resolve(maxQueued, env: nil, key: "max-num-queued-reqs", default: 256)
+            let batchedTokens = try sources.resolve(maxBatchedTokens, env: nil, key: "max-num-batched-tokens", default: 2048)
+            let prefixCaching = !sources.resolve(noPrefixCaching, env: nil, key: "no-enable-prefix-caching")
             let template = sources.resolve(chatTemplate, env: nil, key: "chat-template")
             let graceSeconds = try sources.resolve(grace, env: nil, key: "shutdown-grace-seconds", default: 30)
             var loadOptions = loading.options
@@ -68,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             if loading.threads == nil, sources.text(env: "THREADS", key: "threads") != nil {
                 loadOptions.threads = try sources.resolve(nil, env: "THREADS", key: "threads", default: 1)
             }
-            guard seqs > 0, queued >= 0, options.maxBodyBytes > 0, (1...65535).contains(options.port) || options.port == 0 else {
+            guard seqs > 0, queued >= 0, batchedTokens > 0, options.maxBodyBytes > 0, (1...65535).contains(options.port) || options.port == 0 else {
                 throw SettingsError("--max-num-seqs must be positive, --max-num-queued-reqs not negative, --port in 0...65535")
             }
             let chosenLoadOptions = loadOptions
@@ -79,6 +83,8 @@ struct ServeCommand: AsyncParsableCommand {
                     maxModelLength: requestedLength > 0 ? requestedLength : min(loaded.model.config.maxPositionEmbeddings, 4096))
                 engineConfiguration.maxNumSeqs = seqs
                 engineConfiguration.maxNumQueuedRequests = queued
+                engineConfiguration.maxNumBatchedTokens = batchedTokens
+                engineConfiguration.enablePrefixCaching = prefixCaching
                 engineConfiguration.blockCount = Self.kvBlocks(loaded, engineConfiguration)
                 let server = ModelServer(name: name ?? loaded.name, loaded: loaded,
                                          engine: Engine(loaded: loaded, configuration: engineConfiguration), chatTemplateFile: template)
