@@ -5,19 +5,22 @@ import TernFormats
 
 public struct ChatTemplate: Sendable {
     public let template: JinjaTemplate
+    /// The model's "tool_use" template, used instead when a request gives tools (as transformers does).
+    public let toolUseTemplate: JinjaTemplate?
     /// bos_token, eos_token and the other special tokens the template may print.
     public let specialTokens: [String: String]
 
-    public init(source: String, specialTokens: [String: String] = [:]) throws {
+    public init(source: String, toolUseSource: String? = nil, specialTokens: [String: String] = [:]) throws {
         template = try JinjaTemplate(source)
+        toolUseTemplate = try toolUseSource.map(JinjaTemplate.init)
         self.specialTokens = specialTokens
     }
 
     static let specialTokenNames = ["bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token"]
 
-    /// The template of a model folder, or nil when it has none. `named` picks one of several
-    /// named templates (transformers uses "tool_use" when tools are given, else "default").
-    public static func load(directory: URL, named name: String = "default") throws -> ChatTemplate? {
+    /// The template of a model folder, or nil when it has none. Of a list of named templates,
+    /// "default" is the template and "tool_use" the one for requests with tools.
+    public static func load(directory: URL) throws -> ChatTemplate? {
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         let config = FileManager.default.fileExists(atPath: configURL.path) ? try JSONParser.parse(contentsOf: configURL) : nil
         var tokens: [String: String] = [:]
@@ -28,8 +31,9 @@ public struct ChatTemplate: Sendable {
         if FileManager.default.fileExists(atPath: file.path) {
             return try ChatTemplate(source: try String(contentsOf: file, encoding: .utf8), specialTokens: tokens)
         }
-        guard let source = try pick(config?["chat_template"], named: name) else { return nil }
-        return try ChatTemplate(source: source, specialTokens: tokens)
+        guard let source = try pick(config?["chat_template"], named: "default") else { return nil }
+        let toolUse = try pick(config?["chat_template"], named: "tool_use")
+        return try ChatTemplate(source: source, toolUseSource: toolUse == source ? nil : toolUse, specialTokens: tokens)
     }
 
     /// The template in GGUF metadata (`tokenizer.chat_template`), with BOS/EOS texts from the vocabulary.
@@ -65,6 +69,7 @@ public struct ChatTemplate: Sendable {
         context["add_generation_prompt"] = .bool(addGenerationPrompt)
         context["tools"] = tools.map { .array($0.map(JinjaValue.init)) } ?? JinjaValue.none
         context["documents"] = documents.map { .array($0.map(JinjaValue.init)) } ?? JinjaValue.none
-        return try template.render(context)
+        let chosen = tools != nil ? (toolUseTemplate ?? template) : template
+        return try chosen.render(context)
     }
 }

@@ -30,10 +30,9 @@ import TernTemplates
         let directory = try Fixtures.temporaryDirectory()
         let config = #"{"eos_token": "</s>", "chat_template": [{"name": "default", "template": "D{{ eos_token }}"}, {"name": "tool_use", "template": "T{{ tools | length }}"}]}"#
         try config.write(to: directory.appendingPathComponent("tokenizer_config.json"), atomically: true, encoding: .utf8)
-        let standard = try #require(try ChatTemplate.load(directory: directory))
-        #expect(try standard.render(messages: [], addGenerationPrompt: false) == "D</s>")
-        let tools = try #require(try ChatTemplate.load(directory: directory, named: "tool_use"))
-        #expect(try tools.render(messages: [], addGenerationPrompt: false, tools: [.null, .null]) == "T2")
+        let template = try #require(try ChatTemplate.load(directory: directory))
+        #expect(try template.render(messages: [], addGenerationPrompt: false) == "D</s>")
+        #expect(try template.render(messages: [], addGenerationPrompt: false, tools: [.null, .null]) == "T2", "tools pick tool_use")
     }
 
     @Test func templateCommandPrintsWhatTheModelReceives() throws {
