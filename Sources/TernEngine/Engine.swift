@@ -23,6 +23,7 @@ public final class Engine: @unchecked Sendable {
     private var active: [ActiveSequence] = []
     private var prefixQueries = 0
     private var prefixHits = 0
+    private var preemptions = 0
 
     public init(loaded: LoadedModel, configuration: EngineConfiguration) {
         self.loaded = loaded
@@ -142,62 +143,90 @@ public final class Engine: @unchecked Sendable {
         return true
     }
 
-    /// First come, first served: a waiting request starts when a sequence slot and KV blocks
-    /// for its prompt and every token it may generate are free. Leading blocks cached from
-    /// earlier requests are reused, all but the prompt's last token (which must run for logits).
+    /// First come, first served: a waiting request starts when a sequence slot is free and the
+    /// pool has blocks for the tokens it must compute first. Leading blocks cached from earlier
+    /// requests are reused, all but the last token to compute (which must run for logits).
     private func admit() {
         while let next = waiting.first, active.count < configuration.maxNumSeqs {
-            let prompt = next.request.promptTokens
+            let known = next.knownTokens
             var table: [Int32] = []
             var hashes: [UInt64] = []
             if configuration.enablePrefixCaching {
-                hashes = pool.blockHashes(prompt)
+                hashes = pool.blockHashes(known)
                 table = pool.reuse(hashes)
-                if table.count * pool.blockSize >= prompt.count {
+                if table.count * pool.blockSize >= known.count {
                     var last = [table.removeLast()]
                     pool.release(&last)
                 }
             }
-            let tokens = min(prompt.count + next.request.parameters.maxTokens, configuration.maxModelLength)
-            let cachedBlocks = table.count
-            guard pool.reserve(&table, forTokens: tokens) else {
+            guard pool.blocksNeeded(forTokens: known.count) - table.count <= pool.availableBlockCount else {
                 pool.release(&table)
                 break
             }
             next.blockTable = table
-            next.computedTokens = cachedBlocks * pool.blockSize
-            next.hashedBlocks = cachedBlocks
-            next.lastHash = cachedBlocks > 0 ? hashes[cachedBlocks - 1] : 0
-            prefixQueries += configuration.enablePrefixCaching ? prompt.count : 0
-            prefixHits += next.computedTokens
+            next.computedTokens = table.count * pool.blockSize
+            next.hashedBlocks = table.count
+            next.lastHash = table.isEmpty ? 0 : hashes[table.count - 1]
+            if next.state.outputTokens.isEmpty {
+                prefixQueries += configuration.enablePrefixCaching ? known.count : 0
+                prefixHits += next.computedTokens
+            }
             active.append(waiting.removeFirst())
         }
     }
 
-    /// One forward pass: a token for every decoding sequence, then prompt chunks within the
-    /// token budget. Sequences whose prompt is not finished yet get no logits this step.
+    /// Blocks for `tokens` positions of `sequence`; when the pool is out, the most recently admitted
+    /// other sequence is preempted: its blocks are freed and it waits to be recomputed later (its
+    /// client notices nothing but a pause). False if even that cannot make room.
+    private func reserve(_ sequence: ActiveSequence, tokens: Int) -> Bool {
+        while !pool.reserve(&sequence.blockTable, forTokens: tokens) {
+            guard let victim = active.last(where: { $0 !== sequence }) else { return false }
+            preempt(victim)
+        }
+        return true
+    }
+
+    private func preempt(_ sequence: ActiveSequence) {
+        pool.release(&sequence.blockTable)
+        sequence.computedTokens = 0
+        sequence.hashedBlocks = 0
+        sequence.lastHash = 0
+        active.removeAll { $0 === sequence }
+        waiting.insert(sequence, at: 0)
+        preemptions += 1
+    }
+
+    /// One forward pass: a token for every decoding sequence, then chunks of the tokens others must
+    /// compute first (a new prompt, or a preempted sequence's text), within the token budget.
     private func step() {
         var budget = max(configuration.maxNumBatchedTokens, active.count)
         var scheduled: [(sequence: ActiveSequence, chunk: SequenceChunk)] = []
-        for sequence in active where sequence.isPrefilled {
+        for sequence in active where sequence.isDecoding {
+            guard active.contains(where: { $0 === sequence }), reserve(sequence, tokens: sequence.state.length) else { continue }
             scheduled.append((sequence, SequenceChunk(tokens: [sequence.state.outputTokens.last!], startPosition: sequence.state.length - 1,
                                                       blockTable: sequence.blockTable)))
             budget -= 1
         }
-        for sequence in active where !sequence.isPrefilled && budget > 0 {
-            let prompt = sequence.request.promptTokens
-            let count = min(prompt.count - sequence.computedTokens, budget)
+        for sequence in active where !sequence.isDecoding && budget > 0 {
+            let known = sequence.knownTokens
+            let count = min(known.count - sequence.computedTokens, budget)
             let end = sequence.computedTokens + count
-            scheduled.append((sequence, SequenceChunk(tokens: Array(prompt[sequence.computedTokens..<end]), startPosition: sequence.computedTokens,
-                                                      blockTable: sequence.blockTable, logitRows: end == prompt.count ? .lastToken : .none)))
+            // Earlier sequences come first: making room may preempt later ones, never earlier ones.
+            guard active.contains(where: { $0 === sequence }), reserve(sequence, tokens: end) else { break }
+            // Only a new prompt's last chunk yields logits; a resumed sequence already knows its next token.
+            let wantsLogits = end == known.count && sequence.state.outputTokens.isEmpty
+            scheduled.append((sequence, SequenceChunk(tokens: Array(known[sequence.computedTokens..<end]), startPosition: sequence.computedTokens,
+                                                      blockTable: sequence.blockTable, logitRows: wantsLogits ? .lastToken : .none)))
             budget -= count
         }
+        // A decode scheduled before a later one preempted it must not run.
+        scheduled.removeAll { entry in !active.contains { $0 === entry.sequence } }
+        guard !scheduled.isEmpty else { return }
         let logits = loaded.model.forward(ForwardBatch(scheduled.map(\.chunk)), cache: cache)
         var finished: [(ActiveSequence, FinishReason)] = []
         for (index, (sequence, chunk)) in scheduled.enumerated() {
-            let written = chunk.startPosition + chunk.tokens.count
-            if !sequence.isPrefilled { sequence.computedTokens = written }
-            if configuration.enablePrefixCaching { registerFullBlocks(sequence, written: written) }
+            sequence.computedTokens = chunk.startPosition + chunk.tokens.count
+            if configuration.enablePrefixCaching { registerFullBlocks(sequence, written: sequence.computedTokens) }
             guard let row = logits.rows(ofSequence: index).first else { continue }
             let step = sequence.state.accept(logits: row)
             sequence.continuation.yield(.token(step))
@@ -231,6 +260,7 @@ public final class Engine: @unchecked Sendable {
         published.usedBlocks = pool.usedBlockCount
         published.prefixCacheQueries = prefixQueries
         published.prefixCacheHits = prefixHits
+        published.preemptions = preemptions
         condition.unlock()
     }
 }
@@ -241,7 +271,7 @@ final class ActiveSequence {
     let continuation: AsyncStream<EngineEvent>.Continuation
     var state: SequenceState
     var blockTable: [Int32] = []
-    /// Prompt tokens whose keys and values are in the cache (from the prefix cache or computed).
+    /// Leading tokens whose keys and values are in the cache (from the prefix cache or computed).
     var computedTokens = 0
     /// Blocks registered in the prefix cache so far, and the hash of the last one.
     var hashedBlocks = 0
@@ -254,7 +284,14 @@ final class ActiveSequence {
                               modelEndTokens: loaded.endTokenIds, maxLength: maxLength)
     }
 
-    var isPrefilled: Bool { computedTokens == request.promptTokens.count }
+    /// Tokens whose keys and values the sequence needs before its next step: the prompt, or after
+    /// it has generated, everything but the last token (which is the next step's input).
+    var knownTokens: [Int] {
+        state.outputTokens.isEmpty ? request.promptTokens : request.promptTokens + state.outputTokens.dropLast()
+    }
+
+    /// All its known tokens are in the cache, so each step now feeds one new token.
+    var isDecoding: Bool { !state.outputTokens.isEmpty && computedTokens == state.length - 1 }
 
     /// Tokens of the sequence (prompt, then output) in `range`.
     func tokens(_ range: Range<Int>) -> [Int] {

@@ -57,6 +57,8 @@ public struct EngineStats: Sendable, Equatable {
     /// Prompt tokens looked up in the prefix cache, and those found there.
     public var prefixCacheQueries = 0
     public var prefixCacheHits = 0
+    /// Sequences pushed back to the queue to free KV blocks (recomputed when they resume).
+    public var preemptions = 0
 
     public var kvCacheUsage: Double { totalBlocks == 0 ? 0 : Double(usedBlocks) / Double(totalBlocks) }
 }

@@ -36,3 +36,33 @@ import Testing
         #expect(batched.stats.usedBlocks == 0 && batched.stats.running == 0)
     }
 }
+
+@Suite struct PreemptionTests {
+    @Test func aPoolTooSmallForEveryonePreemptsAndLosesNothing() async throws {
+        let loaded = try LoadedModel(directory: Fixtures.model("qwen2-bpe"))
+        var roomy = EngineConfiguration(maxModelLength: 256)
+        roomy.enablePrefixCaching = false
+        let alone = Engine(loaded: loaded, configuration: roomy)
+        defer { alone.shutdown() }
+        // 4-token blocks, 8 of them: one request needs up to 6, so 12 at once must take turns.
+        var tiny = EngineConfiguration(maxModelLength: 64)
+        tiny.blockSize = 4
+        tiny.blockCount = 8
+        let engine = Engine(loaded: loaded, configuration: tiny)
+        defer { engine.shutdown() }
+        let prompts = (0..<12).map { i in Array((20 + i)...(26 + i + i % 4)) }
+        var expected: [[Int]] = []
+        for prompt in prompts { expected.append(try await PrefixCacheEngineTests.run(alone, prompt, maxTokens: 14)) }
+        let results = try await withThrowingTaskGroup(of: (Int, [Int]).self) { group in
+            for (i, prompt) in prompts.enumerated() {
+                group.addTask { (i, try await PrefixCacheEngineTests.run(engine, prompt, maxTokens: 14)) }
+            }
+            var collected = [[Int]](repeating: [], count: prompts.count)
+            for try await (i, tokens) in group { collected[i] = tokens }
+            return collected
+        }
+        #expect(results == expected)
+        #expect(engine.stats.preemptions > 0, "the small pool forced preemption")
+        #expect(engine.stats.usedBlocks == 0 && engine.stats.running == 0 && engine.stats.waiting == 0)
+    }
+}
