@@ -37,9 +37,15 @@ def main():
     parser.add_argument("--requests", type=int, default=64)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--api-key", default="")
+    parser.add_argument("--prefix-test", action="store_true",
+                        help="instead: time to first token of two requests sharing a ~1000-token prefix")
     args = parser.parse_args()
     assert args.url.startswith(("http://127.", "http://localhost", "http://[::1]")), "only loopback targets"
     headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
+    if args.prefix_test:
+        prefix_test(args, headers)
+        return
+    step0, forward0 = metric(args.url, "tern_engine_step_seconds"), metric(args.url, "tern_engine_forward_seconds")
     queries0, hits0 = metric(args.url, "vllm:prefix_cache_queries_total"), metric(args.url, "vllm:prefix_cache_hits_total")
     lock, next_request = threading.Lock(), [0]
     ttfts, gaps, tokens, failures = [], [], [0], [0]
@@ -89,6 +95,29 @@ def main():
     print(f"inter-token p50 {percentile(gaps, 0.5) * 1000:.1f} ms, p99 {percentile(gaps, 0.99) * 1000:.1f} ms"
           + (f", mean {statistics.mean(gaps) * 1000:.1f} ms" if gaps else ""))
     print(f"prefix cache hit rate {hits / queries:.2%}" if queries else "prefix cache: no queries")
+    step = metric(args.url, "tern_engine_step_seconds") - step0
+    forward = metric(args.url, "tern_engine_forward_seconds") - forward0
+    if step > 0:
+        print(f"scheduler overhead {(step - forward) / step:.2%} of engine step time ({step - forward:.3f} of {step:.1f} s)")
+
+
+def prefix_test(args, headers):
+    """Two requests with the same long start: the second reuses the first's cached KV blocks."""
+    words = "river mountain lantern harbor meadow thunder orchard silver compass garden".split()
+    shared = " ".join(f"{words[i % 10]}{i}" for i in range(170))
+    count = requests.post(args.url + "/tokenize", headers=headers, json={"prompt": shared}, timeout=60).json()["count"]
+
+    def ttft(question):
+        body = {"model": args.model, "prompt": shared + " " + question, "max_tokens": 1, "stream": True}
+        start = time.time()
+        with requests.post(args.url + "/v1/completions", json=body, headers=headers, stream=True, timeout=600) as r:
+            for line in r.iter_lines():
+                if line.startswith(b"data: {"):
+                    return time.time() - start
+        return float("nan")
+
+    first, second = ttft("first question"), ttft("second question")
+    print(f"shared prefix of {count} tokens: TTFT first {first * 1000:.0f} ms, second {second * 1000:.0f} ms, {first / second:.1f}x faster")
 
 
 if __name__ == "__main__":

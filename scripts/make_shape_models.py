@@ -6,6 +6,7 @@ Llama-3.2-1B (bf16 safetensors), so `tern bench` measures on real shapes without
 """
 import json
 import os
+import shutil
 import struct
 import sys
 
@@ -59,6 +60,10 @@ def write(name, out_dir):
     c = CONFIGS[name]
     folder = os.path.join(out_dir, name)
     os.makedirs(folder, exist_ok=True)
+    # A small real tokenizer (the Qwen2-style test fixture's) so `tern serve` can load the folder too.
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "models", "qwen2-bpe")
+    for file in ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja"]:
+        shutil.copy(os.path.join(fixture, file), folder)
     json.dump(c, open(os.path.join(folder, "config.json"), "w"), indent=2)
     rng = np.random.default_rng(0)
     header, offset, shapes = {}, 0, list(tensors(c))

@@ -18,6 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-num-seqs"), help: "Sequences run together (default 16).") var maxNumSeqs: Int?
     @Option(name: .customLong("max-num-queued-reqs"), help: "Waiting requests before 429 (default 256).") var maxQueued: Int?
     @Option(name: .customLong("max-num-batched-tokens"), help: "Tokens per engine step; longer prompts are prefilled in chunks (default 2048).") var maxBatchedTokens: Int?
+    @Option(name: .customLong("kv-cache-memory"), help: "KV cache size, e.g. 2GiB or 512MiB (default: a quarter of RAM, capped at what the sequences can use).") var kvCacheMemory: String?
     @Flag(name: .customLong("no-enable-prefix-caching"), help: "Do not reuse the KV cache of earlier requests with the same start.") var noPrefixCaching = false
     @Option(name: .customLong("max-request-body-bytes"), help: "Largest request body (default 16 MiB).") var maxBodyBytes: Int?
     @Option(name: .customLong("chat-template"), help: "Jinja chat template file to use instead of the model's.") var chatTemplate: String?
@@ -29,11 +30,28 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// KV blocks for every sequence at full length, but at most a quarter of the machine's memory
     /// (and at least one full-length sequence), so a large model does not take all RAM for its cache.
-    static func kvBlocks(_ loaded: LoadedModel, _ configuration: EngineConfiguration) -> Int {
+    static func kvBlocks(_ loaded: LoadedModel, _ configuration: EngineConfiguration, bytes: Int?) throws -> Int {
         let perSequence = (configuration.maxModelLength + configuration.blockSize - 1) / configuration.blockSize
         let bytesPerBlock = configuration.blockSize * loaded.model.kvBytesPerToken
+        if let bytes {
+            guard bytes / bytesPerBlock >= perSequence else {
+                throw SettingsError("--kv-cache-memory \(bytes) bytes holds \(bytes / bytesPerBlock) blocks; one sequence of --max-model-len \(configuration.maxModelLength) needs \(perSequence)")
+            }
+            return bytes / bytesPerBlock
+        }
         let budget = Int(ProcessInfo.processInfo.physicalMemory / 4) / max(bytesPerBlock, 1)
         return min(perSequence * configuration.maxNumSeqs, max(perSequence, budget))
+    }
+
+    /// "2GiB", "512MiB", "1.5GB" or a plain number of bytes.
+    static func byteCount(_ text: String) throws -> Int {
+        let units: [(String, Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("B", 1)]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let (number, factor) = units.first { trimmed.hasSuffix($0.0) }.map { (String(trimmed.dropLast($0.0.count)), $0.1) } ?? (trimmed, 1)
+        guard let value = Double(number.trimmingCharacters(in: .whitespaces)), value > 0 else {
+            throw SettingsError("cannot read a size from '\(text)' (use e.g. 2GiB or 512MiB)")
+        }
+        return Int(value * factor)
     }
 
     func run() async throws {
@@ -62,6 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
             let queued = try sources.resolve(maxQueued, env: nil, key: "max-num-queued-reqs", default: 256)
             let batchedTokens = try sources.resolve(maxBatchedTokens, env: nil, key: "max-num-batched-tokens", default: 2048)
             let prefixCaching = !sources.resolve(noPrefixCaching, env: nil, key: "no-enable-prefix-caching")
+            let kvBytes = try sources.resolve(kvCacheMemory, env: nil, key: "kv-cache-memory").map(Self.byteCount)
             let template = sources.resolve(chatTemplate, env: nil, key: "chat-template")
             let graceSeconds = try sources.resolve(grace, env: nil, key: "shutdown-grace-seconds", default: 30)
             var loadOptions = loading.options
@@ -85,7 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
                 engineConfiguration.maxNumQueuedRequests = queued
                 engineConfiguration.maxNumBatchedTokens = batchedTokens
                 engineConfiguration.enablePrefixCaching = prefixCaching
-                engineConfiguration.blockCount = Self.kvBlocks(loaded, engineConfiguration)
+                engineConfiguration.blockCount = try Self.kvBlocks(loaded, engineConfiguration, bytes: kvBytes)
                 let server = ModelServer(name: name ?? loaded.name, loaded: loaded,
                                          engine: Engine(loaded: loaded, configuration: engineConfiguration), chatTemplateFile: template)
                 let stats = server.engine.stats

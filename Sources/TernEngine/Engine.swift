@@ -24,6 +24,8 @@ public final class Engine: @unchecked Sendable {
     private var prefixQueries = 0
     private var prefixHits = 0
     private var preemptions = 0
+    private var stepSeconds = 0.0
+    private var forwardSeconds = 0.0
 
     public init(loaded: LoadedModel, configuration: EngineConfiguration) {
         self.loaded = loaded
@@ -100,8 +102,10 @@ public final class Engine: @unchecked Sendable {
 
     private func runLoop() {
         while takeInbox() {
+            let start = DispatchTime.now().uptimeNanoseconds
             admit()
             if !active.isEmpty { step() }
+            stepSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             publish()
         }
         condition.lock()
@@ -222,7 +226,9 @@ public final class Engine: @unchecked Sendable {
         // A decode scheduled before a later one preempted it must not run.
         scheduled.removeAll { entry in !active.contains { $0 === entry.sequence } }
         guard !scheduled.isEmpty else { return }
+        let forwardStart = DispatchTime.now().uptimeNanoseconds
         let logits = loaded.model.forward(ForwardBatch(scheduled.map(\.chunk)), cache: cache)
+        forwardSeconds += Double(DispatchTime.now().uptimeNanoseconds - forwardStart) / 1e9
         var finished: [(ActiveSequence, FinishReason)] = []
         for (index, (sequence, chunk)) in scheduled.enumerated() {
             sequence.computedTokens = chunk.startPosition + chunk.tokens.count
@@ -261,6 +267,8 @@ public final class Engine: @unchecked Sendable {
         published.prefixCacheQueries = prefixQueries
         published.prefixCacheHits = prefixHits
         published.preemptions = preemptions
+        published.stepSeconds = stepSeconds
+        published.forwardSeconds = forwardSeconds
         condition.unlock()
     }
 }

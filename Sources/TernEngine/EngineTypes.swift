@@ -59,6 +59,10 @@ public struct EngineStats: Sendable, Equatable {
     public var prefixCacheHits = 0
     /// Sequences pushed back to the queue to free KV blocks (recomputed when they resume).
     public var preemptions = 0
+    /// Time spent in steps, and in the model's forward passes within them; the difference is
+    /// the scheduler's own cost (admission, block accounting, sampling, stop checks).
+    public var stepSeconds = 0.0
+    public var forwardSeconds = 0.0
 
     public var kvCacheUsage: Double { totalBlocks == 0 ? 0 : Double(usedBlocks) / Double(totalBlocks) }
 }

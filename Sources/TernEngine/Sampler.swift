@@ -59,38 +59,64 @@ public struct Sampler: Sendable {
         }
     }
 
-    /// The filtered, renormalised distribution sampling draws from, as (token, probability).
+    /// The filtered, renormalised distribution sampling draws from, as (token, probability),
+    /// most likely first.
     func distribution(_ scores: [Float]) -> [(id: Int, p: Double)] {
-        let temperature = Float(parameters.temperature)
-        var candidates: [Int]
+        let probabilities = Self.softmax(scores, temperature: Float(parameters.temperature))
+        let candidates: [Int]
         if parameters.topK > 0, parameters.topK < scores.count {
             candidates = Self.largest(parameters.topK, of: scores)
         } else {
-            candidates = scores.indices.filter { scores[$0] > -.infinity }.sorted { scores[$0] > scores[$1] }
+            candidates = Self.mostLikely(probabilities, reaching: parameters.topP)
         }
-        guard let best = candidates.first else { return [] }
-        var probabilities = candidates.map { Double(exp((scores[$0] - scores[best]) / temperature)) }
-        let total = probabilities.reduce(0, +)
-        probabilities = probabilities.map { $0 / total }
-        var keep = probabilities.count
+        guard !candidates.isEmpty else { return [] }
+        let candidateTotal = candidates.reduce(0.0) { $0 + probabilities[$1] }
+        let kept = candidates.map { probabilities[$0] / candidateTotal }
+        var keep = kept.count
         if parameters.topP < 1 {
             var cumulative = 0.0
-            for (i, p) in probabilities.enumerated() {
+            for (i, p) in kept.enumerated() {
                 cumulative += p
                 if cumulative >= parameters.topP { keep = i + 1; break }
             }
         }
         if parameters.minP > 0 {
-            let threshold = parameters.minP * probabilities[0]
-            keep = min(keep, probabilities.prefix { $0 >= threshold }.count)
+            let threshold = parameters.minP * kept[0]
+            keep = min(keep, kept.prefix { $0 >= threshold }.count)
         }
-        let kept = probabilities.prefix(keep)
-        let keptTotal = kept.reduce(0, +)
-        return zip(candidates, kept).map { ($0, $1 / keptTotal) }
+        let total = kept.prefix(keep).reduce(0, +)
+        return zip(candidates, kept.prefix(keep)).map { ($0, $1 / total) }
+    }
+
+    /// Softmax of scores / temperature in double precision.
+    static func softmax(_ scores: [Float], temperature: Float) -> [Double] {
+        let best = scores.max() ?? 0
+        var values = scores.map { $0 == -.infinity ? 0 : Double(exp(($0 - best) / temperature)) }
+        let total = values.reduce(0, +)
+        for i in values.indices { values[i] /= total }
+        return values
+    }
+
+    /// Token ids by falling probability, zero-probability ones left out. Sorting a whole
+    /// vocabulary every token costs more than the rest of a decode step, so when only `mass` is
+    /// needed the tokens far below the best are sorted only if the likelier ones fall short of it.
+    static func mostLikely(_ probabilities: [Double], reaching mass: Double) -> [Int] {
+        let best = probabilities.max() ?? 0
+        if mass < 1 {
+            let likely = probabilities.indices.filter { probabilities[$0] >= best * 1e-4 }
+            if likely.reduce(0.0, { $0 + probabilities[$1] }) >= mass {
+                return likely.sorted { probabilities[$0] > probabilities[$1] }
+            }
+        }
+        return probabilities.indices.filter { probabilities[$0] > 0 }.sorted { probabilities[$0] > probabilities[$1] }
     }
 
     private mutating func draw(from scores: [Float]) -> Int {
-        let options = distribution(scores)
+        let unfiltered = (parameters.topK <= 0 || parameters.topK >= scores.count) && parameters.topP >= 1 && parameters.minP <= 0
+        // With no filter, draw straight from the softmax: one pass, no sorting.
+        let options: [(id: Int, p: Double)] = unfiltered
+            ? Self.softmax(scores, temperature: Float(parameters.temperature)).enumerated().map { ($0.offset, $0.element) }
+            : distribution(scores)
         var target = random.nextUnit()
         for option in options {
             target -= option.p

@@ -10,6 +10,7 @@ public final class ServerMetrics: Sendable {
     private let running, waiting, kvUsage, kvUsageLegacy: Gauge
     private let promptTokens, generationTokens: Counter
     private let prefixQueries, prefixHits: Counter
+    private let preemptions, stepSeconds, forwardSeconds: Gauge
     /// The engine's prefix-cache totals already added to the counters above.
     private let reported = ReportedTotals()
     private let timeToFirstToken, timePerOutputToken, interTokenLatency, endToEnd: ValueHistogram
@@ -29,6 +30,9 @@ public final class ServerMetrics: Sendable {
         promptTokens = registry.makeCounter(descriptor: .init(metricName: "vllm:prompt_tokens_total", helpText: "Number of prefill tokens processed."), labels: labels)
         prefixQueries = registry.makeCounter(descriptor: .init(metricName: "vllm:prefix_cache_queries_total", helpText: "Prompt tokens looked up in the prefix cache."), labels: labels)
         prefixHits = registry.makeCounter(descriptor: .init(metricName: "vllm:prefix_cache_hits_total", helpText: "Prompt tokens found in the prefix cache."), labels: labels)
+        preemptions = registry.makeGauge(descriptor: .init(metricName: "tern_preemptions", helpText: "Sequences preempted to free KV blocks since start."), labels: labels)
+        stepSeconds = registry.makeGauge(descriptor: .init(metricName: "tern_engine_step_seconds", helpText: "Seconds the engine spent in steps since start."), labels: labels)
+        forwardSeconds = registry.makeGauge(descriptor: .init(metricName: "tern_engine_forward_seconds", helpText: "Seconds of those in forward passes."), labels: labels)
         generationTokens = registry.makeCounter(descriptor: .init(metricName: "vllm:generation_tokens_total", helpText: "Number of generation tokens processed."), labels: labels)
         timeToFirstToken = registry.makeValueHistogram(descriptor: .init(metricName: "vllm:time_to_first_token_seconds", helpText: "Histogram of time to first token in seconds."), labels: labels, buckets: Self.latencyBuckets)
         timePerOutputToken = registry.makeValueHistogram(descriptor: .init(metricName: "vllm:time_per_output_token_seconds", helpText: "Histogram of time per output token in seconds."), labels: labels, buckets: Self.latencyBuckets)
@@ -50,6 +54,9 @@ public final class ServerMetrics: Sendable {
         waiting.set(Double(stats.waiting))
         kvUsage.set(stats.kvCacheUsage)
         kvUsageLegacy.set(stats.kvCacheUsage)
+        preemptions.set(Double(stats.preemptions))
+        stepSeconds.set(stats.stepSeconds)
+        forwardSeconds.set(stats.forwardSeconds)
         let (queries, hits) = reported.advance(to: (stats.prefixCacheQueries, stats.prefixCacheHits))
         prefixQueries.increment(by: Int64(queries))
         prefixHits.increment(by: Int64(hits))
