@@ -4,8 +4,9 @@ import Foundation
 
 public struct SampledToken: Sendable, Equatable {
     public let id: Int
-    /// Log-probability of the token under the model's distribution (before sampling filters).
-    public let logprob: Float
+    /// Log-probability of the token under the model's distribution (before sampling filters);
+    /// computed only when the request asked for logprobs.
+    public let logprob: Float?
     /// The most likely tokens and their log-probabilities, when asked for.
     public let topLogprobs: [(id: Int, logprob: Float)]
 
@@ -30,12 +31,11 @@ public struct Sampler: Sendable {
     public mutating func sample(_ logits: [Float], promptTokens: [Int], outputTokens: [Int]) -> SampledToken {
         var scores = logits
         applyBiasAndPenalties(&scores, promptTokens: promptTokens, outputTokens: outputTokens)
-        let logprobs = Self.logSoftmax(scores)
         let chosen = parameters.isGreedy ? Self.argmax(scores) : draw(from: scores)
-        var top: [(Int, Float)] = []
-        if let count = parameters.logprobs, count > 0 {
-            top = Self.largest(count, of: logprobs).map { ($0, logprobs[$0]) }
-        }
+        // A full log-softmax per token is only worth its cost when the client wants the numbers.
+        guard let count = parameters.logprobs else { return SampledToken(id: chosen, logprob: nil, topLogprobs: []) }
+        let logprobs = Self.logSoftmax(scores)
+        let top = count > 0 ? Self.largest(count, of: logprobs).map { ($0, logprobs[$0]) } : []
         return SampledToken(id: chosen, logprob: logprobs[chosen], topLogprobs: top)
     }
 

@@ -93,7 +93,7 @@ struct CompletionResponder {
                     ["token": .string(tokenText(alternative.id)), "logprob": .double(Double(alternative.logprob)),
                      "bytes": .array(tokenizer.bytes(ofToken: alternative.id).map { .int(Int($0)) })]
                 }
-                return ["token": .string(tokenText(step.token.id)), "logprob": .double(Double(step.token.logprob)),
+                return ["token": .string(tokenText(step.token.id)), "logprob": .double(Double(step.token.logprob ?? .nan)),
                         "bytes": .array(tokenizer.bytes(ofToken: step.token.id).map { .int(Int($0)) }), "top_logprobs": .array(top)]
             }
             return ["content": .array(content), "refusal": .null]
@@ -108,7 +108,7 @@ struct CompletionResponder {
                 .object(JSONObject(step.token.topLogprobs.map { (tokenText($0.id), .double(Double($0.logprob))) }))
             }
             return ["tokens": .array(steps.map { .string(tokenText($0.token.id)) }),
-                    "token_logprobs": .array(steps.map { .double(Double($0.token.logprob)) }),
+                    "token_logprobs": .array(steps.map { .double(Double($0.token.logprob ?? .nan)) }),
                     "top_logprobs": .array(top), "text_offset": .array(offsets)]
         }
     }

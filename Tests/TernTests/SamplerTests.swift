@@ -93,7 +93,7 @@ import Testing
         var s = Self.sampler { $0.temperature = 0; $0.logprobs = 2 }
         let token = s.sample(Self.logits, promptTokens: [], outputTokens: [])
         let expected = Self.softmax(Self.logits.map { Double($0) })
-        #expect(abs(Double(token.logprob) - log(expected[4])) < 1e-5)
+        #expect(abs(Double(token.logprob!) - log(expected[4])) < 1e-5)
         #expect(token.topLogprobs.map(\.id) == [4, 0])
     }
 }
