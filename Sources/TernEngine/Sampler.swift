@@ -112,12 +112,16 @@ public struct Sampler: Sendable {
     }
 
     private mutating func draw(from scores: [Float]) -> Int {
-        let unfiltered = (parameters.topK <= 0 || parameters.topK >= scores.count) && parameters.topP >= 1 && parameters.minP <= 0
-        // With no filter, draw straight from the softmax: one pass, no sorting.
-        let options: [(id: Int, p: Double)] = unfiltered
-            ? Self.softmax(scores, temperature: Float(parameters.temperature)).enumerated().map { ($0.offset, $0.element) }
-            : distribution(scores)
         var target = random.nextUnit()
+        if (parameters.topK <= 0 || parameters.topK >= scores.count) && parameters.topP >= 1 && parameters.minP <= 0 {
+            // With no filter, draw straight from the softmax: one pass, no sorting.
+            for (id, p) in Self.softmax(scores, temperature: Float(parameters.temperature)).enumerated() {
+                target -= p
+                if target < 0 { return id }
+            }
+            return Self.argmax(scores)
+        }
+        let options = distribution(scores)
         for option in options {
             target -= option.p
             if target < 0 { return option.id }
