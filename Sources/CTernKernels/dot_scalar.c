@@ -56,10 +56,9 @@ static float dot_q4_k(const void *w, const tern_block_q8a *x, size_t count) {
         for (int j = 0; j < 8; j++) {
             uint8_t sc, m;
             tern_q4k_scale_min(j, b[k].scales, &sc, &m);
-            const uint8_t *q = b[k].qs + 32 * (j / 2);
             const tern_block_q8a *a = &x[k * 8 + j];
             int acc = 0;
-            for (int l = 0; l < 32; l++) acc += ((j % 2 == 0) ? (q[l] & 0xF) : (q[l] >> 4)) * a->qs[l];
+            for (int l = 0; l < 32; l++) acc += tern_q4k_quant(b[k].qs, j, l) * a->qs[l];
             sum += d * sc * a->d * (float)acc - dmin * m * a->s;
         }
     }

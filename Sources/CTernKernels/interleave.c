@@ -7,50 +7,42 @@ static int base_type(int type) {
     return type == TERN_WEIGHT_Q4_0X4 ? TERN_WEIGHT_Q4_0 : type == TERN_WEIGHT_Q8_0X4 ? TERN_WEIGHT_Q8_0 : type;
 }
 
+/// Quant bytes per 32-weight block: a plain block is an f16 scale then these bytes; an interleaved
+/// block is four scales then four rows' bytes.
+static size_t quant_bytes(int type) {
+    return base_type(type) == TERN_WEIGHT_Q4_0 ? TERN_QK / 2 : TERN_QK;
+}
+
 void tern_interleave_rows(int type, const void *source, void *target, size_t rows, size_t columns) {
-    size_t blocks = columns / TERN_QK;
+    size_t blocks = columns / TERN_QK, n = quant_bytes(type), plain = 2 + n, group = 8 + 4 * n;
+    const uint8_t *src = source;
+    uint8_t *out = target;
     for (size_t g = 0; g < rows / 4; g++) {
         for (size_t k = 0; k < blocks; k++) {
-            if (type == TERN_WEIGHT_Q4_0) {
-                const tern_block_q4_0 *rowsrc = (const tern_block_q4_0 *)source + g * 4 * blocks;
-                tern_block_q4_0x4 *out = (tern_block_q4_0x4 *)target + g * blocks + k;
-                for (int r = 0; r < 4; r++) {
-                    out->d[r] = rowsrc[r * blocks + k].d;
-                    memcpy(out->qs[r], rowsrc[r * blocks + k].qs, sizeof out->qs[r]);
-                }
-            } else {
-                const tern_block_q8_0 *rowsrc = (const tern_block_q8_0 *)source + g * 4 * blocks;
-                tern_block_q8_0x4 *out = (tern_block_q8_0x4 *)target + g * blocks + k;
-                for (int r = 0; r < 4; r++) {
-                    out->d[r] = rowsrc[r * blocks + k].d;
-                    memcpy(out->qs[r], rowsrc[r * blocks + k].qs, sizeof out->qs[r]);
-                }
+            uint8_t *block = out + (g * blocks + k) * group;
+            for (size_t r = 0; r < 4; r++) {
+                const uint8_t *from = src + ((g * 4 + r) * blocks + k) * plain;
+                memcpy(block + 2 * r, from, 2);
+                memcpy(block + 8 + r * n, from + 2, n);
             }
         }
     }
 }
 
 void tern_matrix_row(int type, const void *matrix, size_t row, size_t columns, float *dst) {
-    size_t blocks = columns / TERN_QK;
-    if (type == TERN_WEIGHT_Q4_0X4 || type == TERN_WEIGHT_Q8_0X4) {
-        // Gather the row's blocks into the plain layout, then dequantize.
-        union { tern_block_q4_0 q4; tern_block_q8_0 q8; } block;
-        int r = (int)(row % 4);
-        for (size_t k = 0; k < blocks; k++) {
-            if (type == TERN_WEIGHT_Q4_0X4) {
-                const tern_block_q4_0x4 *src = (const tern_block_q4_0x4 *)matrix + (row / 4) * blocks + k;
-                block.q4.d = src->d[r];
-                memcpy(block.q4.qs, src->qs[r], sizeof block.q4.qs);
-            } else {
-                const tern_block_q8_0x4 *src = (const tern_block_q8_0x4 *)matrix + (row / 4) * blocks + k;
-                block.q8.d = src->d[r];
-                memcpy(block.q8.qs, src->qs[r], sizeof block.q8.qs);
-            }
-            tern_dequantize_row(base_type(type), &block, dst + k * TERN_QK, TERN_QK);
-        }
+    if (type != TERN_WEIGHT_Q4_0X4 && type != TERN_WEIGHT_Q8_0X4) {
+        tern_convert_row(type, (const char *)matrix + row * tern_quant_row_bytes(type, columns), dst, columns);
         return;
     }
-    tern_convert_row(type, (const char *)matrix + row * tern_quant_row_bytes(type, columns), dst, columns);
+    // Gather the row's blocks into the plain layout, then dequantize each.
+    size_t blocks = columns / TERN_QK, n = quant_bytes(type), group = 8 + 4 * n, r = row % 4;
+    uint8_t block[2 + TERN_QK];
+    for (size_t k = 0; k < blocks; k++) {
+        const uint8_t *from = (const uint8_t *)matrix + ((row / 4) * blocks + k) * group;
+        memcpy(block, from + 2 * r, 2);
+        memcpy(block + 2, from + 8 + r * n, n);
+        tern_dequantize_row(base_type(type), block, dst + k * TERN_QK, TERN_QK);
+    }
 }
 
 void tern_dot_q4_0x4_scalar(const void *w, const tern_block_q8a *x, size_t count, float out[4]) {

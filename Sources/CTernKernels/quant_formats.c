@@ -134,11 +134,7 @@ void tern_dequantize_row(int type, const void *x, float *y, size_t count) {
             for (int j = 0; j < 8; j++) {
                 uint8_t sc, m;
                 tern_q4k_scale_min(j, b[s].scales, &sc, &m);
-                const uint8_t *q = b[s].qs + 32 * (j / 2);
-                for (int l = 0; l < 32; l++) {
-                    int v = (j % 2 == 0) ? (q[l] & 0xF) : (q[l] >> 4);
-                    y[s * TERN_QK_K + 32 * j + l] = d * sc * v - dmin * m;
-                }
+                for (int l = 0; l < 32; l++) y[s * TERN_QK_K + 32 * j + l] = d * sc * tern_q4k_quant(b[s].qs, j, l) - dmin * m;
             }
         }
         break;

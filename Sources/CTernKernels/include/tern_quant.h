@@ -69,4 +69,10 @@ static inline void tern_q4k_scale_min(int j, const uint8_t *q, uint8_t *scale, u
     }
 }
 
+/// Weight l (0..31) of sub-block j of a Q4_K super-block's quants, 0..15.
+static inline int tern_q4k_quant(const uint8_t *qs, int j, int l) {
+    uint8_t byte = qs[32 * (j / 2) + l];
+    return (j % 2 == 0) ? (byte & 0xF) : (byte >> 4);
+}
+
 #endif
