@@ -13,20 +13,32 @@ static size_t quant_bytes(int type) {
     return base_type(type) == TERN_WEIGHT_Q4_0 ? TERN_QK / 2 : TERN_QK;
 }
 
-void tern_interleave_rows(int type, const void *source, void *target, size_t rows, size_t columns) {
+/// Moves every block between the plain and the interleaved layout, in the direction asked.
+static void shuffle_blocks(int type, const uint8_t *source, uint8_t *target, size_t rows, size_t columns, int to_interleaved) {
     size_t blocks = columns / TERN_QK, n = quant_bytes(type), plain = 2 + n, group = 8 + 4 * n;
-    const uint8_t *src = source;
-    uint8_t *out = target;
     for (size_t g = 0; g < rows / 4; g++) {
         for (size_t k = 0; k < blocks; k++) {
-            uint8_t *block = out + (g * blocks + k) * group;
+            size_t grouped = (g * blocks + k) * group;
             for (size_t r = 0; r < 4; r++) {
-                const uint8_t *from = src + ((g * 4 + r) * blocks + k) * plain;
-                memcpy(block + 2 * r, from, 2);
-                memcpy(block + 8 + r * n, from + 2, n);
+                size_t flat = ((g * 4 + r) * blocks + k) * plain;
+                if (to_interleaved) {
+                    memcpy(target + grouped + 2 * r, source + flat, 2);
+                    memcpy(target + grouped + 8 + r * n, source + flat + 2, n);
+                } else {
+                    memcpy(target + flat, source + grouped + 2 * r, 2);
+                    memcpy(target + flat + 2, source + grouped + 8 + r * n, n);
+                }
             }
         }
     }
+}
+
+void tern_interleave_rows(int type, const void *source, void *target, size_t rows, size_t columns) {
+    shuffle_blocks(type, source, target, rows, columns, 1);
+}
+
+void tern_deinterleave_rows(int type, const void *source, void *target, size_t rows, size_t columns) {
+    shuffle_blocks(type, source, target, rows, columns, 0);
 }
 
 void tern_matrix_row(int type, const void *matrix, size_t row, size_t columns, float *dst) {

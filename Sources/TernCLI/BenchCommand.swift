@@ -25,11 +25,11 @@ struct BenchCommand: ParsableCommand {
             }
             let loadStart = Date()
             let url = try model.url
-            let languageModel = try ModelRegistry.load(directory: url, options: loading.options)
+            let languageModel = try ModelRegistry.load(path: url, options: loading.options)
             let loadSeconds = Date().timeIntervalSince(loadStart)
             let threads = loading.threads ?? Compute.physicalCores
             let r = Benchmark.run(model: languageModel, promptTokens: promptTokens, generatedTokens: genTokens, repeats: repeats, threads: threads)
-            let quantized = loading.quantization != .none
+            let quantized = languageModel.weightTypes.keys.contains { $0.hasPrefix("Q") }
             // Multiply-adds per cycle per core of the kernels in use, two vector pipes: 512-bit
             // (AVX-512) or 256-bit registers, int8 products (VNNI) or f32 FMA.
             let wide = String(cString: tern_kernels().pointee.name) == "avx512"

@@ -16,7 +16,7 @@ struct ChatCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let loaded = try LoadedModel(directory: try model.url, options: loading.options)
+            let loaded = try LoadedModel(path: try model.url, options: loading.options)
             let prompt = try loaded.chatPrompt(overrideFile: chatTemplate)
             let generator = sampling.generator(loaded)
             let parameters = sampling.parameters(loaded, defaultMaxTokens: 512)

@@ -1,22 +1,20 @@
-// `tern info`: what a model folder holds and how much memory serving it needs.
+// `tern info`: what a model holds and how much memory serving it needs.
 import ArgumentParser
 import Foundation
 import TernEngine
 import TernFormats
 
 struct InfoCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe a model folder.")
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Describe a model (folder or GGUF file).")
 
     @OptionGroup var model: ModelOption
 
     func run() throws {
         try reportingErrors {
             let url = try model.url
-            let loaded = try LoadedModel(directory: url)
+            let loaded = try LoadedModel(path: url)
             let c = loaded.model.config
-            let checkpoint = try SafetensorsCheckpoint(directory: url)
-            var bytesByType: [String: Int] = [:]
-            for tensor in checkpoint.tensors.values { bytesByType[tensor.dtype.rawValue, default: 0] += tensor.byteCount }
+            let bytesByType = loaded.model.weightTypes
             let weightBytes = bytesByType.values.reduce(0, +)
             let kvPerToken = loaded.model.kvBytesPerToken
             let context = c.maxPositionEmbeddings
@@ -29,7 +27,7 @@ struct InfoCommand: ParsableCommand {
                 "vocabulary:     \(c.vocabSize) (tokenizer: \(loaded.tokenizer.vocabularySize))",
                 "context:        \(context) tokens, rope theta \(c.ropeTheta), scaling \(c.ropeScaling.kind.rawValue)",
                 "dtypes:         " + bytesByType.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", "),
-                "weights:        \(formatBytes(weightBytes)) in \(checkpoint.files.count) file(s), memory-mapped",
+                "weights:        \(formatBytes(weightBytes)) from \(url.hasDirectoryPath ? "safetensors" : "a GGUF file")",
                 "KV cache:       \(formatBytes(kvPerToken)) per token (f32)",
                 "memory needed:  \(formatBytes(weightBytes + kvPerToken * min(context, 4096))) at \(min(context, 4096)) tokens, "
                     + "\(formatBytes(weightBytes + kvPerToken * context)) at the full context",

@@ -13,7 +13,7 @@ struct PerplexityCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let loaded = try LoadedModel(directory: try model.url, options: loading.options)
+            let loaded = try LoadedModel(path: try model.url, options: loading.options)
             let text: String
             do { text = try String(contentsOfFile: file, encoding: .utf8) } catch { throw ValidationError("cannot read \(file)") }
             let tokens = loaded.tokenizer.encode(text)

@@ -19,7 +19,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let loaded = try LoadedModel(directory: try model.url, options: loading.options)
+            let loaded = try LoadedModel(path: try model.url, options: loading.options)
             let ids = try promptTokens(loaded)
             let result = try sampling.generator(loaded).generate(prompt: ids, parameters: sampling.parameters(loaded, defaultMaxTokens: 128)) { text in
                 guard !json else { return }

@@ -97,7 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
             let chosenLoadOptions = loadOptions
             try await ServerRunner.run(options: options, gracePeriod: .seconds(graceSeconds), logger: logger) {
                 let start = Date()
-                let loaded = try LoadedModel(directory: URL(fileURLWithPath: modelPath), options: chosenLoadOptions)
+                let loaded = try LoadedModel(path: URL(fileURLWithPath: modelPath), options: chosenLoadOptions)
                 var engineConfiguration = EngineConfiguration(
                     maxModelLength: requestedLength > 0 ? requestedLength : min(loaded.model.config.maxPositionEmbeddings, 4096))
                 engineConfiguration.maxNumSeqs = seqs
@@ -113,7 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
                 let perSequence = (engineConfiguration.maxModelLength + engineConfiguration.blockSize - 1) / engineConfiguration.blockSize
                 let kvBytes = stats.totalBlocks * engineConfiguration.blockSize * loaded.model.kvBytesPerToken
                 let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
-                logger.info("loaded \(loaded.model.config.architecture) from \(loaded.directory.path) as '\(server.name)' in \(seconds)s; weights \(formatBytes(loaded.model.weightBytes)), KV cache \(formatBytes(kvBytes)) in \(stats.totalBlocks) blocks of \(engineConfiguration.blockSize) tokens (\(stats.totalBlocks / perSequence) sequences of \(engineConfiguration.maxModelLength) tokens at once)")
+                logger.info("loaded \(loaded.model.config.architecture) from \(loaded.path.path) as '\(server.name)' in \(seconds)s; weights \(formatBytes(loaded.model.weightBytes)), KV cache \(formatBytes(kvBytes)) in \(stats.totalBlocks) blocks of \(engineConfiguration.blockSize) tokens (\(stats.totalBlocks / perSequence) sequences of \(engineConfiguration.maxModelLength) tokens at once)")
                 if case .failure(let error) = server.chatPrompt { logger.warning("chat requests will fail: \(error.message)") }
                 return server
             }

@@ -16,7 +16,7 @@ struct TemplateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let loaded = try LoadedModel(directory: try model.url)
+            let loaded = try LoadedModel(path: try model.url)
             let prompt = try loaded.chatPrompt(overrideFile: chatTemplate)
             let rendered = try prompt.render(messages: try Self.jsonList(messages, what: "messages"), addGenerationPrompt: addGenerationPrompt,
                                              tools: try tools.map { try Self.jsonList($0, what: "tools") })

@@ -9,7 +9,7 @@ struct Tern: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "Tern: run open LLMs (LLaMA, Qwen2, Mistral) on your own machine.",
-        subcommands: [ServeCommand.self, RunCommand.self, ChatCommand.self, TemplateCommand.self, BenchCommand.self, PerplexityCommand.self, InfoCommand.self]
+        subcommands: [ServeCommand.self, RunCommand.self, ChatCommand.self, TemplateCommand.self, BenchCommand.self, PerplexityCommand.self, QuantizeCommand.self, InfoCommand.self]
     )
 }
 
@@ -26,7 +26,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
 }
 
 struct ModelOption: ParsableArguments {
-    @Option(name: .long, help: "Folder with config.json, *.safetensors and tokenizer.json (default: the built-in tern-demo).")
+    @Option(name: .long, help: "A folder with config.json, *.safetensors and tokenizer.json, or a GGUF file (default: the built-in tern-demo).")
     var model: String?
 
     var url: URL {

@@ -1,4 +1,4 @@
-// A model folder loaded for serving: weights, tokenizer, generation defaults and end tokens.
+// A model (folder or GGUF file) loaded for serving: weights, tokenizer, generation defaults and end tokens.
 import Foundation
 import TernFormats
 import TernModels
@@ -12,7 +12,8 @@ public struct EngineError: Error, CustomStringConvertible, Equatable {
 }
 
 public final class LoadedModel: Sendable {
-    public let directory: URL
+    /// The model folder (safetensors, config.json, tokenizer.json) or GGUF file it came from.
+    public let path: URL
     public let model: LanguageModel
     public let tokenizer: Tokenizer
     public let generationConfig: GenerationConfig
@@ -21,15 +22,27 @@ public final class LoadedModel: Sendable {
     /// The model's own chat template, or why chat requests cannot be served without one given.
     public let chatTemplate: Result<ChatTemplate, EngineError>
 
-    public init(directory: URL, options: LoadOptions = LoadOptions()) throws {
+    public init(path: URL, options: LoadOptions = LoadOptions()) throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw EngineError("model folder \(directory.path) does not exist")
+        guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
+            throw EngineError("model path \(path.path) does not exist")
         }
-        self.directory = directory
-        model = try ModelRegistry.load(directory: directory, options: options)
-        tokenizer = try Tokenizer.load(directory: directory)
-        generationConfig = try GenerationConfig.load(directory: directory)
+        self.path = path
+        let template: () throws -> ChatTemplate?
+        if isDirectory.boolValue {
+            model = try ModelRegistry.load(directory: path, options: options)
+            tokenizer = try Tokenizer.load(directory: path)
+            generationConfig = try GenerationConfig.load(directory: path)
+            template = { try ChatTemplate.load(directory: path) }
+        } else {
+            let file = try GGUFFile(path: path.path)
+            model = try ModelRegistry.load(gguf: file, options: options)
+            do { tokenizer = try Tokenizer(gguf: file.metadata) } catch let error as FormatError {
+                throw FormatError("\(path.path): \(error.message)")
+            }
+            generationConfig = GenerationConfig(gguf: file.metadata)
+            template = { try ChatTemplate.load(gguf: file.metadata) }
+        }
         guard tokenizer.vocabularySize <= model.config.vocabSize else {
             throw EngineError("tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(model.config.vocabSize)")
         }
@@ -37,7 +50,7 @@ public final class LoadedModel: Sendable {
         if let eos = tokenizer.eosTokenId { ends.insert(eos) }
         endTokenIds = ends
         do {
-            if let template = try ChatTemplate.load(directory: directory) {
+            if let template = try template() {
                 chatTemplate = .success(template)
             } else {
                 chatTemplate = .failure(EngineError("the model has no chat template; give one with --chat-template FILE"))
@@ -56,5 +69,6 @@ public final class LoadedModel: Sendable {
         return ChatPrompt(template: try chatTemplate.get(), tokenizer: tokenizer)
     }
 
-    public var name: String { directory.lastPathComponent }
+    /// The folder's name, or the GGUF file's without its extension.
+    public var name: String { path.pathExtension.lowercased() == "gguf" ? path.deletingPathExtension().lastPathComponent : path.lastPathComponent }
 }

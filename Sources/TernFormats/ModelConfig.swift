@@ -2,8 +2,11 @@
 import Foundation
 
 public struct RopeScaling: Equatable, Sendable {
-    public enum Kind: String, Sendable { case none = "default", linear, llama3 }
+    /// `frequencyFactors` is GGUF's form: a divisor per frequency, stored as the rope_freqs tensor.
+    public enum Kind: String, Sendable { case none = "default", linear, llama3, frequencyFactors = "frequency factors" }
     public var kind: Kind = .none
+    /// One divisor per pair of a head's dimensions, for `.frequencyFactors`.
+    public var factors: [Float] = []
     public var factor: Double = 1
     public var lowFreqFactor: Double = 1
     public var highFreqFactor: Double = 4
@@ -47,6 +50,29 @@ public struct ModelConfig: Sendable {
         do { return try ModelConfig(json: try JSONParser.parse(contentsOf: url)) } catch let error as FormatError {
             throw FormatError(error.message.hasPrefix(url.path) ? error.message : "\(url.path): \(error.message)")
         }
+    }
+
+    /// A configuration built field by field (GGUF metadata); nothing is validated here.
+    init(architecture: String, vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int,
+         numAttentionHeads: Int, numKeyValueHeads: Int, headDim: Int) {
+        self.architecture = architecture
+        modelType = ""
+        self.vocabSize = vocabSize
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.numKeyValueHeads = numKeyValueHeads
+        self.headDim = headDim
+        rmsNormEps = 1e-6
+        ropeTheta = 10000
+        ropeScaling = RopeScaling()
+        tieWordEmbeddings = false
+        qkvBias = false
+        outputBias = false
+        mlpBias = false
+        maxPositionEmbeddings = 4096
+        eosTokenIds = []
     }
 
     public init(json: JSONValue) throws {
@@ -103,7 +129,7 @@ public struct ModelConfig: Sendable {
         var scaling = RopeScaling()
         guard let json, json.objectValue != nil else { return scaling }
         let typeName = json["rope_type"]?.stringValue ?? json["type"]?.stringValue ?? "default"
-        guard let kind = RopeScaling.Kind(rawValue: typeName) else {
+        guard let kind = RopeScaling.Kind(rawValue: typeName), kind != .frequencyFactors else {
             throw FormatError("unsupported rope scaling type '\(typeName)' (supported: default, linear, llama3)")
         }
         scaling.kind = kind

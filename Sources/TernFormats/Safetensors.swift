@@ -46,7 +46,7 @@ public struct SafetensorsFile: Sendable {
 
     private static func view(_ key: String, _ entry: JSONValue, file: MappedFile, dataStart: Int, dataSize: Int, fileName: String) throws -> TensorView {
         guard let dtypeName = entry["dtype"]?.stringValue else { throw FormatError("\(fileName): tensor '\(key)' has no dtype") }
-        guard let dtype = TensorDType(rawValue: dtypeName) else {
+        guard let dtype = TensorDType(rawValue: dtypeName), TensorDType.floatTypes.contains(dtype) else {
             throw FormatError("\(fileName): tensor '\(key)' has unsupported dtype \(dtypeName) (supported: F32, F16, BF16)")
         }
         guard let shapeValues = entry["shape"]?.arrayValue else { throw FormatError("\(fileName): tensor '\(key)' has no shape") }
@@ -61,11 +61,11 @@ public struct SafetensorsFile: Sendable {
         guard begin >= 0, begin <= end, end <= dataSize else {
             throw FormatError("\(fileName): tensor '\(key)' bytes \(begin)..<\(end) lie outside the file's \(dataSize) data bytes; the file is truncated or corrupt")
         }
-        let (elements, overflow) = shape.reduce((1, false)) { acc, d in
-            let (p, o) = acc.0.multipliedReportingOverflow(by: d); return (p, acc.1 || o)
+        guard let needed = TensorView.byteCount(dtype: dtype, shape: shape) else {
+            throw FormatError("\(fileName): tensor '\(key)' has an implausible shape \(shape)")
         }
-        guard !overflow, elements * dtype.byteSize == end - begin else {
-            throw FormatError("\(fileName): tensor '\(key)' has \(end - begin) bytes, but shape \(shape) of \(dtypeName) needs \(elements * dtype.byteSize)")
+        guard needed == end - begin else {
+            throw FormatError("\(fileName): tensor '\(key)' has \(end - begin) bytes, but shape \(shape) of \(dtypeName) needs \(needed)")
         }
         return TensorView(name: key, dtype: dtype, shape: shape, data: file.base + dataStart + begin, byteCount: end - begin, owner: file)
     }

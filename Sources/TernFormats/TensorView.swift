@@ -1,15 +1,39 @@
 // A typed, shaped view of tensor bytes that live in a memory-mapped model file.
 
+/// Element types of stored tensors: plain floats, and llama.cpp's block-quantized layouts
+/// (a block of `blockSize` weights takes `blockBytes` bytes, rows are whole blocks).
 public enum TensorDType: String, Sendable, CaseIterable {
     case f32 = "F32"
     case f16 = "F16"
     case bf16 = "BF16"
+    case q8_0 = "Q8_0"
+    case q4_0 = "Q4_0"
+    case q4_k = "Q4_K"
 
-    public var byteSize: Int {
+    public static let floatTypes: [TensorDType] = [.f32, .f16, .bf16]
+
+    public var blockSize: Int {
+        switch self {
+        case .f32, .f16, .bf16: return 1
+        case .q8_0, .q4_0: return 32
+        case .q4_k: return 256
+        }
+    }
+
+    public var blockBytes: Int {
         switch self {
         case .f32: return 4
         case .f16, .bf16: return 2
+        case .q8_0: return 34
+        case .q4_0: return 18
+        case .q4_k: return 144
         }
+    }
+
+    /// Bytes of a row of `columns` elements, or nil when the row is not made of whole blocks.
+    public func rowBytes(columns: Int) -> Int? {
+        guard columns >= 0, columns % blockSize == 0 else { return nil }
+        return columns / blockSize * blockBytes
     }
 }
 
@@ -20,8 +44,29 @@ public struct TensorView: @unchecked Sendable {
     public let shape: [Int]
     public let data: UnsafeRawPointer
     public let byteCount: Int
-    /// Keeps the mapping alive as long as a view of it exists.
-    public let owner: MappedFile
+    /// Keeps the bytes alive as long as a view of them exists (a mapped file, or a buffer).
+    public let owner: AnyObject
+
+    public init(name: String, dtype: TensorDType, shape: [Int], data: UnsafeRawPointer, byteCount: Int, owner: AnyObject) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.data = data
+        self.byteCount = byteCount
+        self.owner = owner
+    }
 
     public var elementCount: Int { shape.reduce(1, *) }
+
+    /// Bytes that `shape` of `dtype` takes (nil on overflow or a partial block in the inner dimension).
+    public static func byteCount(dtype: TensorDType, shape: [Int]) -> Int? {
+        guard let rowBytes = dtype.rowBytes(columns: shape.last ?? 1) else { return nil }
+        var total = rowBytes
+        for dimension in shape.dropLast() {
+            let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { return nil }
+            total = product
+        }
+        return total
+    }
 }

@@ -34,13 +34,29 @@ public enum ModelRegistry {
         "MistralForCausalLM": { try LlamaModel(config: $0, loader: $1) },
     ]
 
+    /// A model from a folder (config.json + safetensors) or a GGUF file.
+    public static func load(path: URL, options: LoadOptions = LoadOptions()) throws -> LanguageModel {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
+            throw FormatError("model path \(path.path) does not exist")
+        }
+        return isDirectory.boolValue ? try load(directory: path, options: options) : try load(gguf: try GGUFFile(path: path.path), options: options)
+    }
+
     public static func load(directory: URL, options: LoadOptions = LoadOptions()) throws -> LanguageModel {
-        let config = try ModelConfig.load(directory: directory)
+        try load(config: try ModelConfig.load(directory: directory), weights: try SafetensorsCheckpoint(directory: directory), options: options)
+    }
+
+    /// A model from a GGUF file; quantized tensors are used as stored, float ones quantized as `options` ask.
+    public static func load(gguf file: GGUFFile, options: LoadOptions = LoadOptions()) throws -> LanguageModel {
+        let config = try ModelConfig(gguf: file)
+        return try load(config: config, weights: GGUFWeights(file: file, config: config), options: options)
+    }
+
+    static func load(config: ModelConfig, weights: WeightSource, options: LoadOptions) throws -> LanguageModel {
         guard let factory = factories[config.architecture] else {
             throw FormatError("unsupported architecture \(config.architecture)")
         }
-        let loader = WeightLoader(checkpoint: try SafetensorsCheckpoint(directory: directory), options: options,
-                                  compute: Compute(threads: options.threads))
-        return try factory(config, loader)
+        return try factory(config, WeightLoader(checkpoint: weights, options: options, compute: Compute(threads: options.threads)))
     }
 }

@@ -1,4 +1,4 @@
-// Rotary position embedding frequencies, with the linear and LLaMA-3 scaling rules.
+// Rotary position embedding frequencies, with the linear and LLaMA-3 scaling rules and GGUF's per-frequency factors.
 import Foundation
 import TernFormats
 import TernOps
@@ -17,6 +17,8 @@ public struct RotaryEmbedding: Sendable {
             break
         case .linear:
             frequencies = frequencies.map { $0 / Float(scaling.factor) }
+        case .frequencyFactors:
+            frequencies = zip(frequencies, scaling.factors).map { $0 / $1 }
         case .llama3:
             let factor = Float(scaling.factor)
             let oldContext = Float(scaling.originalMaxPositionEmbeddings)

@@ -1,5 +1,6 @@
 // Turns checkpoint tensors into the weight matrices a model uses, quantizing them at load as
-// the options ask: linear layers to the chosen type, embedding and LM head to Q8_0.
+// the options ask: linear layers to the chosen type, embedding and LM head to Q8_0. Tensors a
+// GGUF file already holds quantized are used as they are.
 import TernFormats
 import TernOps
 
@@ -28,26 +29,42 @@ public struct LoadOptions: Sendable {
 }
 
 public struct WeightLoader {
-    let checkpoint: SafetensorsCheckpoint
+    let checkpoint: WeightSource
     let options: LoadOptions
     let compute: Compute
 
-    /// A linear layer's weight in the requested type. Q4_K needs rows of whole 256-weight
-    /// super-blocks; other rows fall back to Q4_0, which has the same bits per weight at 32.
+    public init(checkpoint: WeightSource, options: LoadOptions, compute: Compute) {
+        self.checkpoint = checkpoint
+        self.options = options
+        self.compute = compute
+    }
+
+    /// A linear layer's weight as the kernels read it fastest.
     func linear(_ name: String, shape: [Int]) throws -> WeightMatrix {
+        try linearRows(name, shape: shape).interleavedForSpeed()
+    }
+
+    /// An embedding or LM head matrix as the kernels read it fastest.
+    func embedding(_ name: String, shape: [Int]) throws -> WeightMatrix {
+        try embeddingRows(name, shape: shape).interleavedForSpeed()
+    }
+
+    /// A linear layer's weight in the requested type, in the file layout. Q4_K needs rows of whole
+    /// 256-weight super-blocks; other rows fall back to Q4_0, which has the same bits per weight at 32.
+    public func linearRows(_ name: String, shape: [Int]) throws -> WeightMatrix {
         let weight = try WeightMatrix(try checkpoint.tensor(name), expectedShape: shape)
         guard let target = options.quantization.weightType else { return weight }
-        if weight.canQuantize(to: target) { return weight.quantized(to: target, compute: compute) }
-        if target == .q4_k, weight.canQuantize(to: .q4_0) { return weight.quantized(to: .q4_0, compute: compute) }
+        if weight.canQuantize(to: target) { return weight.quantizedRows(to: target, compute: compute) }
+        if target == .q4_k, weight.canQuantize(to: .q4_0) { return weight.quantizedRows(to: .q4_0, compute: compute) }
         return weight
     }
 
     /// Embedding and LM head: Q8_0 whenever the model is quantized at all. The LM head is read
     /// in full for every token, so it matters for speed as much as the layers; 8 bits keep the
     /// output distribution close to the original.
-    func embedding(_ name: String, shape: [Int]) throws -> WeightMatrix {
+    public func embeddingRows(_ name: String, shape: [Int]) throws -> WeightMatrix {
         let weight = try WeightMatrix(try checkpoint.tensor(name), expectedShape: shape)
         guard options.quantization != .none, weight.canQuantize(to: .q8_0) else { return weight }
-        return weight.quantized(to: .q8_0, compute: compute)
+        return weight.quantizedRows(to: .q8_0, compute: compute)
     }
 }

@@ -14,6 +14,21 @@ public enum WeightType: Int32, Sendable, CaseIterable {
         case .f32: self = .f32
         case .f16: self = .f16
         case .bf16: self = .bf16
+        case .q8_0: self = .q8_0
+        case .q4_0: self = .q4_0
+        case .q4_k: self = .q4_k
+        }
+    }
+
+    /// The stored form of this type in a file (interleaved layouts are written plain).
+    public var fileType: TensorDType {
+        switch self {
+        case .f32: return .f32
+        case .f16: return .f16
+        case .bf16: return .bf16
+        case .q8_0, .q8_0x4: return .q8_0
+        case .q4_0, .q4_0x4: return .q4_0
+        case .q4_k: return .q4_k
         }
     }
 
@@ -30,11 +45,11 @@ public enum WeightType: Int32, Sendable, CaseIterable {
 
 /// Memory the matrix owns (a quantized copy), freed with the last matrix that uses it. Large
 /// buffers ask for transparent huge pages: decode streams them whole, and fewer TLB misses help.
-final class OwnedBuffer: @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer
+public final class OwnedBuffer: @unchecked Sendable {
+    public let pointer: UnsafeMutableRawPointer
     static let hugePage = 2 << 20
 
-    init(bytes: Int) {
+    public init(bytes: Int) {
         let size = max(bytes, 1)
         pointer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: size >= Self.hugePage ? Self.hugePage : 64)
         #if os(Linux)
@@ -88,17 +103,33 @@ public struct WeightMatrix: @unchecked Sendable {
         target.isQuantized && !type.isQuantized && columns % target.blockSize == 0
     }
 
-    /// A copy in a quantized type, made row by row on the pool's threads; Q4_0 and Q8_0 matrices
-    /// whose rows come in fours are stored interleaved where the CPU has kernels for that layout.
-    public func quantized(to target: WeightType, compute: Compute) -> WeightMatrix {
+    /// A copy in a quantized type in the file layout, made row by row on the pool's threads.
+    public func quantizedRows(to target: WeightType, compute: Compute) -> WeightMatrix {
         precondition(canQuantize(to: target))
         let bytes = rows * Int(tern_quant_row_bytes(target.rawValue, columns))
         let plain = WeightMatrix(type: target, rows: rows, columns: columns, buffer: OwnedBuffer(bytes: bytes))
         tern_quantize_matrix(compute.pool, type.rawValue, data, target.rawValue, UnsafeMutableRawPointer(mutating: plain.data), rows, columns)
-        guard let layout = target.interleaved, rows % 4 == 0, tern_prefers_interleaved(target.rawValue) != 0 else { return plain }
-        let interleaved = WeightMatrix(type: layout, rows: rows, columns: columns, buffer: OwnedBuffer(bytes: bytes))
-        tern_interleave_rows(target.rawValue, plain.data, UnsafeMutableRawPointer(mutating: interleaved.data), rows, columns)
+        return plain
+    }
+
+    /// This matrix as the kernels read it fastest: Q4_0 and Q8_0 matrices whose rows come in
+    /// fours are interleaved where the CPU has kernels for that layout; others stay as they are.
+    public func interleavedForSpeed() -> WeightMatrix {
+        guard let layout = type.interleaved, rows % 4 == 0, tern_prefers_interleaved(type.rawValue) != 0 else { return self }
+        let interleaved = WeightMatrix(type: layout, rows: rows, columns: columns, buffer: OwnedBuffer(bytes: byteCount))
+        tern_interleave_rows(type.rawValue, data, UnsafeMutableRawPointer(mutating: interleaved.data), rows, columns)
         return interleaved
+    }
+
+    /// The matrix's bytes in the file layout (interleaved matrices are un-interleaved), for saving.
+    public func fileBytes() -> [UInt8] {
+        let count = byteCount
+        guard let plainType = [WeightType.q4_0x4: WeightType.q4_0, .q8_0x4: .q8_0][type] else {
+            return Array(UnsafeRawBufferPointer(start: data, count: count))
+        }
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBytes { tern_deinterleave_rows(plainType.rawValue, data, $0.baseAddress!, rows, columns) }
+        return bytes
     }
 }
 

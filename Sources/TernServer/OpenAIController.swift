@@ -24,7 +24,7 @@ struct OpenAIController {
 
     static func model(_ server: ModelServer) -> JSONValue {
         ["id": .string(server.name), "object": "model", "created": .int(server.created), "owned_by": "tern",
-         "root": .string(server.loaded.directory.path), "parent": .null, "max_model_len": .int(server.maxModelLength)]
+         "root": .string(server.loaded.path.path), "parent": .null, "max_model_len": .int(server.maxModelLength)]
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {

@@ -21,6 +21,17 @@ public struct ChatTemplate: Sendable {
     /// The template of a model folder, or nil when it has none. Of a list of named templates,
     /// "default" is the template and "tool_use" the one for requests with tools.
     public static func load(directory: URL) throws -> ChatTemplate? {
+        guard let found = try sources(directory: directory) else { return nil }
+        return try ChatTemplate(source: found.source, toolUseSource: found.toolUse, specialTokens: found.specialTokens)
+    }
+
+    /// The template texts of a model folder, as GGUF metadata (`tokenizer.chat_template[.tool_use]`).
+    public static func ggufMetadata(directory: URL) throws -> [(String, GGUFEntry)] {
+        guard let found = try sources(directory: directory) else { return [] }
+        return [("tokenizer.chat_template", .string(found.source))] + (found.toolUse.map { [("tokenizer.chat_template.tool_use", .string($0))] } ?? [])
+    }
+
+    private static func sources(directory: URL) throws -> (source: String, toolUse: String?, specialTokens: [String: String])? {
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         let config = FileManager.default.fileExists(atPath: configURL.path) ? try JSONParser.parse(contentsOf: configURL) : nil
         var tokens: [String: String] = [:]
@@ -29,11 +40,11 @@ public struct ChatTemplate: Sendable {
         }
         let file = directory.appendingPathComponent("chat_template.jinja")
         if FileManager.default.fileExists(atPath: file.path) {
-            return try ChatTemplate(source: try String(contentsOf: file, encoding: .utf8), specialTokens: tokens)
+            return (try String(contentsOf: file, encoding: .utf8), nil, tokens)
         }
         guard let source = try pick(config?["chat_template"], named: "default") else { return nil }
         let toolUse = try pick(config?["chat_template"], named: "tool_use")
-        return try ChatTemplate(source: source, toolUseSource: toolUse == source ? nil : toolUse, specialTokens: tokens)
+        return (source, toolUse == source ? nil : toolUse, tokens)
     }
 
     /// The template in GGUF metadata (`tokenizer.chat_template`), with BOS/EOS texts from the vocabulary.
@@ -46,7 +57,7 @@ public struct ChatTemplate: Sendable {
                 special[key] = text
             }
         }
-        return try ChatTemplate(source: source, specialTokens: special)
+        return try ChatTemplate(source: source, toolUseSource: metadata["tokenizer.chat_template.tool_use"]?.stringValue, specialTokens: special)
     }
 
     private static func pick(_ value: JSONValue?, named name: String) throws -> String? {

@@ -34,6 +34,9 @@ struct BPEModel: Sendable {
         byteTokens = (0..<256).map { vocab[String(format: "<0x%02X>", $0)] }
     }
 
+    /// Ids of the `<0xNN>` byte tokens the vocabulary has.
+    var byteTokenIds: [Int] { byteTokens.compactMap { $0 } }
+
     static func key(_ left: Int, _ right: Int) -> UInt64 {
         UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
     }

@@ -30,13 +30,21 @@ extension Tokenizer {
         let prefix = addBOS ? (bos.map { [$0] } ?? []) : []
         let bosText = bos.flatMap { $0 < tokens.count ? tokens[$0] : nil }
         let eosText = eos.flatMap { $0 < tokens.count ? tokens[$0] : nil }
+        let merges = (metadata["tokenizer.ggml.merges"]?.arrayValue ?? []).compactMap(\.stringValue).compactMap { text -> (String, String)? in
+            guard let space = text.firstIndex(of: " ") else { return nil }
+            return (String(text[..<space]), String(text[text.index(after: space)...]))
+        }
 
         switch kind {
         case "llama":
             guard let scores = metadata["tokenizer.ggml.scores"]?.arrayValue?.compactMap(\.doubleValue).map(Float.init),
                   scores.count == tokens.count else { throw FormatError("SentencePiece vocabulary without scores") }
             let addSpacePrefix = metadata["tokenizer.ggml.add_space_prefix"]?.boolValue ?? true
-            let model = BPEModel(tokens: tokens, merges: BPEModel.scoredMerges(tokens: tokens, scores: scores, vocab: vocab),
+            // Tern's own files carry the merges of the tokenizer.json they came from; applying those
+            // exactly keeps its tokenization, where merging by score could join a few pairs differently.
+            let table = merges.isEmpty ? BPEModel.scoredMerges(tokens: tokens, scores: scores, vocab: vocab)
+                : BPEModel.rankedMerges(merges, vocab: vocab)
+            let model = BPEModel(tokens: tokens, merges: table,
                                  unknownId: unknown, byteFallback: true, fuseUnknown: false, ignoreMerges: false)
             let replace = Normalizer.replace(" ", "▁")
             self.init(normalizer: addSpacePrefix ? .sequence([.prepend("▁"), replace]) : replace, preTokenizer: nil,
@@ -44,10 +52,6 @@ extension Tokenizer {
                       decoder: TokenDecoder(byteFallback: true, replacements: [("▁", " ")], stripLeadingSpaces: addSpacePrefix ? 1 : 0),
                       addedTokens: added, prefixIds: prefix, suffixIds: [], bosToken: bosText, eosToken: eosText)
         case "gpt2":
-            let merges = (metadata["tokenizer.ggml.merges"]?.arrayValue ?? []).compactMap(\.stringValue).compactMap { text -> (String, String)? in
-                guard let space = text.firstIndex(of: " ") else { return nil }
-                return (String(text[..<space]), String(text[text.index(after: space)...]))
-            }
             let pre = metadata["tokenizer.ggml.pre"]?.stringValue ?? "default"
             let pattern: String
             switch pre {

@@ -8,7 +8,7 @@ import TernTemplates
 @Suite struct ChatPromptTests {
     @Test(arguments: ["llama3-bpe", "qwen2-bpe"])
     func idsMatchApplyChatTemplate(model: String) throws {
-        let loaded = try LoadedModel(directory: Fixtures.model(model))
+        let loaded = try LoadedModel(path: Fixtures.model(model))
         let chat = try #require(try Fixtures.reference(model)["chat"])
         let prompt = try loaded.chatPrompt()
         let text = try prompt.render(messages: chat["messages"]!.arrayValue!)
@@ -17,7 +17,7 @@ import TernTemplates
     }
 
     @Test func modelWithoutTemplateExplainsWhatToDo() throws {
-        let loaded = try LoadedModel(directory: Fixtures.model("llama2-spm"))
+        let loaded = try LoadedModel(path: Fixtures.model("llama2-spm"))
         #expect(throws: EngineError("the model has no chat template; give one with --chat-template FILE")) { try loaded.chatPrompt() }
         let file = Fixtures.root.appendingPathComponent("templates/llama2.jinja").path
         let prompt = try loaded.chatPrompt(overrideFile: file)

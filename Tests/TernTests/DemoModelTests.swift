@@ -8,7 +8,7 @@ import TernFormats
     static let directory = Fixtures.repoRoot.appendingPathComponent("Models/tern-demo")
 
     @Test func greedyContinuationsMatchTransformers() throws {
-        let loaded = try LoadedModel(directory: Self.directory)
+        let loaded = try LoadedModel(path: Self.directory)
         let prompt = try loaded.chatPrompt()
         let generator = Generator(loaded: loaded, maxModelLength: 256)
         var parameters = SamplingParameters()
@@ -32,6 +32,6 @@ import TernFormats
         let files = try FileManager.default.contentsOfDirectory(at: Self.directory, includingPropertiesForKeys: [.fileSizeKey])
         let bytes = try files.reduce(0) { $0 + (try $1.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0) }
         #expect(bytes < 10 << 20)
-        #expect(try LoadedModel(directory: Self.directory).chatPrompt().template.specialTokens["eos_token"] == "<|im_end|>")
+        #expect(try LoadedModel(path: Self.directory).chatPrompt().template.specialTokens["eos_token"] == "<|im_end|>")
     }
 }

@@ -9,7 +9,7 @@ import Testing
         var configuration = EngineConfiguration(maxModelLength: 256)
         configuration.maxNumBatchedTokens = budget
         configuration.enablePrefixCaching = prefixCaching
-        return Engine(loaded: try LoadedModel(directory: Fixtures.model("llama3-bpe")), configuration: configuration)
+        return Engine(loaded: try LoadedModel(path: Fixtures.model("llama3-bpe")), configuration: configuration)
     }
 
     @Test func chunkedPrefillAndBatchingMatchRunningAlone() async throws {
@@ -39,7 +39,7 @@ import Testing
 
 @Suite struct PreemptionTests {
     @Test func aPoolTooSmallForEveryonePreemptsAndLosesNothing() async throws {
-        let loaded = try LoadedModel(directory: Fixtures.model("qwen2-bpe"))
+        let loaded = try LoadedModel(path: Fixtures.model("qwen2-bpe"))
         var roomy = EngineConfiguration(maxModelLength: 256)
         roomy.enablePrefixCaching = false
         let alone = Engine(loaded: loaded, configuration: roomy)

@@ -4,7 +4,7 @@ import Testing
 import TernEngine
 
 @Suite struct GenerationTests {
-    static let loaded = Result { try LoadedModel(directory: Fixtures.model("qwen2-bpe")) }
+    static let loaded = Result { try LoadedModel(path: Fixtures.model("qwen2-bpe")) }
 
     static func greedy(maxTokens: Int = 32) -> SamplingParameters {
         var p = SamplingParameters()

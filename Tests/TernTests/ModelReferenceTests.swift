@@ -9,7 +9,16 @@ import TernModels
 
     @Test(arguments: Fixtures.modelNames)
     func logitsMatchTransformers(model name: String) throws {
-        let loaded = try LoadedModel(directory: Fixtures.model(name))
+        try Self.expectReferenceLogits(try LoadedModel(path: Fixtures.model(name)), reference: name)
+    }
+
+    @Test(arguments: Fixtures.modelNames)
+    func greedyContinuationIsTokenIdentical(model name: String) throws {
+        try Self.expectReferenceGreedy(try LoadedModel(path: Fixtures.model(name)), reference: name)
+    }
+
+    /// Logits at every position of every reference prompt within the reference's tolerance.
+    static func expectReferenceLogits(_ loaded: LoadedModel, reference name: String) throws {
         let reference = try Fixtures.reference(name)
         let expected = try Fixtures.referenceLogits(name)
         let vocab = reference["vocab_size"]!.intValue!
@@ -34,9 +43,8 @@ import TernModels
         #expect(offset == expected.count)
     }
 
-    @Test(arguments: Fixtures.modelNames)
-    func greedyContinuationIsTokenIdentical(model name: String) throws {
-        let loaded = try LoadedModel(directory: Fixtures.model(name))
+    /// The reference's 32-token greedy continuation of every prompt, token for token.
+    static func expectReferenceGreedy(_ loaded: LoadedModel, reference name: String) throws {
         let generator = Generator(loaded: loaded, maxModelLength: 256, blockSize: 8)
         var parameters = SamplingParameters()
         parameters.temperature = 0
@@ -51,7 +59,7 @@ import TernModels
 
     @Test func chunkedPrefillEqualsOnePass() throws {
         // The same prompt fed in three chunks through the paged cache gives the same last logits.
-        let loaded = try LoadedModel(directory: Fixtures.model("mistral-window"))
+        let loaded = try LoadedModel(path: Fixtures.model("mistral-window"))
         let ids = try Fixtures.reference("mistral-window")["prompts"]!.arrayValue![0]["ids"]!.ints
         let table: [Int32] = [5, 2, 7, 0]
         let whole = loaded.model.forward(ForwardBatch([SequenceChunk(tokens: ids, startPosition: 0, blockTable: table)]),

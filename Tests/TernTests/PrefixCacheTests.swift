@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func repeatedPromptsHitTheCacheAndAnswerTheSame() async throws {
-        let loaded = try LoadedModel(directory: Fixtures.model("qwen2-bpe"))
+        let loaded = try LoadedModel(path: Fixtures.model("qwen2-bpe"))
         var configuration = EngineConfiguration(maxModelLength: 256)
         configuration.blockSize = 8
         configuration.blockCount = 12

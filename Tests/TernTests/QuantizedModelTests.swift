@@ -20,9 +20,9 @@ import TernModels
     @Test(arguments: ["llama2-spm", "llama3-bpe", "qwen2-bpe", "mistral-window"])
     func quantizedLogitsStayNearF32(model name: String) throws {
         let reference = try Fixtures.reference(name)
-        let full = try LoadedModel(directory: Fixtures.model(name))
+        let full = try LoadedModel(path: Fixtures.model(name))
         for (quantization, logitError, greedyAgreement) in Self.limits {
-            let quantized = try LoadedModel(directory: Fixtures.model(name), options: LoadOptions(quantization: quantization))
+            let quantized = try LoadedModel(path: Fixtures.model(name), options: LoadOptions(quantization: quantization))
             #expect(quantized.model.weightTypes.keys.contains(quantization == .q8_0 ? "Q8_0" : "Q4_0"))
             var agree = 0, total = 0
             for prompt in reference["prompts"]!.arrayValue! {

@@ -8,7 +8,7 @@ import TernFormats
 @testable import TernServer
 
 enum TestServer {
-    static let loaded = Result { try LoadedModel(directory: Fixtures.model("qwen2-bpe")) }
+    static let loaded = Result { try LoadedModel(path: Fixtures.model("qwen2-bpe")) }
 
     static func make(apiKeys: [String] = [], maxQueued: Int = 64, maxBodyBytes: Int = 1 << 20, maxModelLength: Int = 256)
         throws -> (Application<RouterResponder<TernRequestContext>>, ModelServer) {
