@@ -13,32 +13,32 @@ static size_t quant_bytes(int type) {
     return base_type(type) == TERN_WEIGHT_Q4_0 ? TERN_QK / 2 : TERN_QK;
 }
 
-/// Moves every block between the plain and the interleaved layout, in the direction asked.
-static void shuffle_blocks(int type, const uint8_t *source, uint8_t *target, size_t rows, size_t columns, int to_interleaved) {
-    size_t blocks = columns / TERN_QK, n = quant_bytes(type), plain = 2 + n, group = 8 + 4 * n;
-    for (size_t g = 0; g < rows / 4; g++) {
+typedef struct {
+    int type;
+    const uint8_t *source;
+    uint8_t *target;
+    size_t rows, columns;
+} interleave_task;
+
+/// Interleaves this thread's share of four-row groups.
+static void interleave_part(void *context, int thread, int threads) {
+    const interleave_task *t = context;
+    size_t blocks = t->columns / TERN_QK, n = quant_bytes(t->type), plain = 2 + n, group = 8 + 4 * n, groups = t->rows / 4;
+    for (size_t g = groups * thread / threads; g < groups * (thread + 1) / threads; g++) {
         for (size_t k = 0; k < blocks; k++) {
-            size_t grouped = (g * blocks + k) * group;
+            uint8_t *block = t->target + (g * blocks + k) * group;
             for (size_t r = 0; r < 4; r++) {
-                size_t flat = ((g * 4 + r) * blocks + k) * plain;
-                if (to_interleaved) {
-                    memcpy(target + grouped + 2 * r, source + flat, 2);
-                    memcpy(target + grouped + 8 + r * n, source + flat + 2, n);
-                } else {
-                    memcpy(target + flat, source + grouped + 2 * r, 2);
-                    memcpy(target + flat + 2, source + grouped + 8 + r * n, n);
-                }
+                const uint8_t *from = t->source + ((g * 4 + r) * blocks + k) * plain;
+                memcpy(block + 2 * r, from, 2);
+                memcpy(block + 8 + r * n, from + 2, n);
             }
         }
     }
 }
 
-void tern_interleave_rows(int type, const void *source, void *target, size_t rows, size_t columns) {
-    shuffle_blocks(type, source, target, rows, columns, 1);
-}
-
-void tern_deinterleave_rows(int type, const void *source, void *target, size_t rows, size_t columns) {
-    shuffle_blocks(type, source, target, rows, columns, 0);
+void tern_interleave_rows(tern_pool *pool, int type, const void *source, void *target, size_t rows, size_t columns) {
+    interleave_task task = {type, source, target, rows, columns};
+    tern_pool_run(pool, interleave_part, &task);
 }
 
 void tern_matrix_row(int type, const void *matrix, size_t row, size_t columns, float *dst) {

@@ -41,12 +41,12 @@ public struct WeightLoader {
 
     /// A linear layer's weight as the kernels read it fastest.
     func linear(_ name: String, shape: [Int]) throws -> WeightMatrix {
-        try linearRows(name, shape: shape).interleavedForSpeed()
+        try linearRows(name, shape: shape).interleavedForSpeed(compute: compute)
     }
 
     /// An embedding or LM head matrix as the kernels read it fastest.
     func embedding(_ name: String, shape: [Int]) throws -> WeightMatrix {
-        try embeddingRows(name, shape: shape).interleavedForSpeed()
+        try embeddingRows(name, shape: shape).interleavedForSpeed(compute: compute)
     }
 
     /// A linear layer's weight in the requested type, in the file layout. Q4_K needs rows of whole

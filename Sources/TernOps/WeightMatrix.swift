@@ -114,22 +114,17 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// This matrix as the kernels read it fastest: Q4_0 and Q8_0 matrices whose rows come in
     /// fours are interleaved where the CPU has kernels for that layout; others stay as they are.
-    public func interleavedForSpeed() -> WeightMatrix {
+    public func interleavedForSpeed(compute: Compute) -> WeightMatrix {
         guard let layout = type.interleaved, rows % 4 == 0, tern_prefers_interleaved(type.rawValue) != 0 else { return self }
         let interleaved = WeightMatrix(type: layout, rows: rows, columns: columns, buffer: OwnedBuffer(bytes: byteCount))
-        tern_interleave_rows(type.rawValue, data, UnsafeMutableRawPointer(mutating: interleaved.data), rows, columns)
+        tern_interleave_rows(compute.pool, type.rawValue, data, UnsafeMutableRawPointer(mutating: interleaved.data), rows, columns)
         return interleaved
     }
 
-    /// The matrix's bytes in the file layout (interleaved matrices are un-interleaved), for saving.
+    /// The matrix's bytes as a file stores them (plain layouts only; see `interleavedForSpeed`).
     public func fileBytes() -> [UInt8] {
-        let count = byteCount
-        guard let plainType = [WeightType.q4_0x4: WeightType.q4_0, .q8_0x4: .q8_0][type] else {
-            return Array(UnsafeRawBufferPointer(start: data, count: count))
-        }
-        var bytes = [UInt8](repeating: 0, count: count)
-        bytes.withUnsafeMutableBytes { tern_deinterleave_rows(plainType.rawValue, data, $0.baseAddress!, rows, columns) }
-        return bytes
+        precondition(type != .q4_0x4 && type != .q8_0x4, "interleaved matrices are not written to files")
+        return Array(UnsafeRawBufferPointer(start: data, count: byteCount))
     }
 }
 

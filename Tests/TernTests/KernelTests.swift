@@ -28,7 +28,7 @@ import TernFormats
                 if let base = [WeightType.q4_0x4: WeightType.q4_0, .q8_0x4: .q8_0][type] {
                     var plain = [UInt8](repeating: 0, count: target.count)
                     tern_quantize_matrix(compute.pool, WeightType.f32.rawValue, source.baseAddress, base.rawValue, &plain, rows, columns)
-                    tern_interleave_rows(base.rawValue, plain, target.baseAddress, rows, columns)
+                    tern_interleave_rows(compute.pool, base.rawValue, plain, target.baseAddress, rows, columns)
                 } else if type.isQuantized {
                     tern_quantize_matrix(compute.pool, WeightType.f32.rawValue, source.baseAddress, type.rawValue, target.baseAddress, rows, columns)
                 } else {

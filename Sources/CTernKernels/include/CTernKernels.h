@@ -37,9 +37,7 @@ void tern_matrix_row(int type, const void *matrix, size_t row, size_t columns, f
 int tern_prefers_interleaved(int type);
 
 /// Rearranges a Q4_0 or Q8_0 matrix (rows a multiple of 4) into its four-row interleaved type.
-void tern_interleave_rows(int type, const void *source, void *target, size_t rows, size_t columns);
-/// The inverse: an interleaved matrix back to plain Q4_0 or Q8_0 rows (`type` is the plain type).
-void tern_deinterleave_rows(int type, const void *source, void *target, size_t rows, size_t columns);
+void tern_interleave_rows(tern_pool *pool, int type, const void *source, void *target, size_t rows, size_t columns);
 
 /// One weight matrix of a product: [rows x k] row-major (PyTorch Linear layout), and its output.
 typedef struct {
