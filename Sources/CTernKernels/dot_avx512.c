@@ -114,6 +114,44 @@ TERN_TARGET static void dot_q8_0x4_t4_avx512(const void *w, const tern_block_q8a
     }
 }
 
+/// T tokens (1-8) against sixteen packed Q8_0 rows: every lane is one row, so a block is eight
+/// VNNI products per token with no shuffles or lane sums. The weights carry +128 (unsigned
+/// operand), which adds 128 * sum(a) per block: subtracted with the block's stored scaled sum s.
+TERN_TARGET static inline __attribute__((always_inline)) void q8_0x16_tile(const tern_block_q8_0x16 *b, const tern_block_q8a *x,
+                                                                           size_t stride, size_t blocks, const int T, float *out) {
+    __m512 acc[8];
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    for (size_t k = 0; k < blocks; k++) {
+        __m512i w[8];
+        for (int j = 0; j < 8; j++) w[j] = _mm512_loadu_si512(b[k].qs[j]);
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b[k].d));
+        __m512 d128 = _mm512_mul_ps(d, _mm512_set1_ps(128.0f));
+        for (int t = 0; t < T; t++) {
+            const tern_block_q8a *a = x + t * stride + k;
+            const int32_t *quads = (const int32_t *)a->qs;
+            __m512i sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], _mm512_set1_epi32(quads[0]));
+            for (int j = 1; j < 8; j++) sum = _mm512_dpbusd_epi32(sum, w[j], _mm512_set1_epi32(quads[j]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(d, _mm512_set1_ps(a->d)), acc[t]);
+            acc[t] = _mm512_fnmadd_ps(d128, _mm512_set1_ps(a->s), acc[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) _mm512_storeu_ps(out + 16 * t, acc[t]);
+}
+
+TERN_TARGET static void dot_q8_0x16_avx512(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
+    size_t blocks = count / TERN_QK;
+    switch (tokens) {
+    case 1: q8_0x16_tile(w, x, stride, blocks, 1, out); break;
+    case 2: q8_0x16_tile(w, x, stride, blocks, 2, out); break;
+    case 3: q8_0x16_tile(w, x, stride, blocks, 3, out); break;
+    case 4: q8_0x16_tile(w, x, stride, blocks, 4, out); break;
+    case 5: q8_0x16_tile(w, x, stride, blocks, 5, out); break;
+    case 6: q8_0x16_tile(w, x, stride, blocks, 6, out); break;
+    case 7: q8_0x16_tile(w, x, stride, blocks, 7, out); break;
+    default: q8_0x16_tile(w, x, stride, blocks, 8, out); break;
+    }
+}
+
 /// Sixteen weights of row r as f32, for each 16- or 32-bit type.
 #define LOAD_F32(p, i) _mm512_loadu_ps((const float *)(p) + (i))
 #define LOAD_F16(p, i) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(p) + (i))))
@@ -178,7 +216,7 @@ const tern_kernel_table *tern_kernels_avx512(void) {
     static const tern_kernel_table table = {
         "avx512", dot1_f32_avx512, dot1_f16_avx512, dot1_bf16_avx512, dot_q8_0_avx512, dot_q4_0_avx512, dot_q4_k_avx512, dot4_q8_0_avx512, dot4_q4_0_avx512,
         dot_q4_0x4_avx512, dot_q8_0x4_avx512, dot_q4_0x4_t4_avx512, dot_q8_0x4_t4_avx512,
-        dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512,
+        dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512, dot_q8_0x16_avx512,
     };
     int ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
         && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");

@@ -1,5 +1,5 @@
-// The four-row interleaved Q4_0 / Q8_0 layouts: building them, reading a row back, and the
-// reference kernels.
+// The interleaved Q4_0 / Q8_0 layouts (four rows block by block; sixteen Q8_0 rows packed for
+// VNNI): building them, reading a row back, and the reference kernels.
 #include "CTernKernels.h"
 #include <string.h>
 
@@ -14,34 +14,62 @@ static size_t quant_bytes(int type) {
 }
 
 typedef struct {
-    int type;
+    int type, layout;
     const uint8_t *source;
     uint8_t *target;
     size_t rows, columns;
 } interleave_task;
 
-/// Interleaves this thread's share of four-row groups.
-static void interleave_part(void *context, int thread, int threads) {
-    const interleave_task *t = context;
-    size_t blocks = t->columns / TERN_QK, n = quant_bytes(t->type), plain = 2 + n, group = 8 + 4 * n, groups = t->rows / 4;
-    for (size_t g = groups * thread / threads; g < groups * (thread + 1) / threads; g++) {
-        for (size_t k = 0; k < blocks; k++) {
-            uint8_t *block = t->target + (g * blocks + k) * group;
-            for (size_t r = 0; r < 4; r++) {
-                const uint8_t *from = t->source + ((g * 4 + r) * blocks + k) * plain;
-                memcpy(block + 2 * r, from, 2);
-                memcpy(block + 8 + r * n, from + 2, n);
-            }
+/// Four-row groups: each row's scale, then each row's quant bytes, block by block.
+static void interleave_x4(const interleave_task *t, size_t g) {
+    size_t blocks = t->columns / TERN_QK, n = quant_bytes(t->type), plain = 2 + n, group = 8 + 4 * n;
+    for (size_t k = 0; k < blocks; k++) {
+        uint8_t *block = t->target + (g * blocks + k) * group;
+        for (size_t r = 0; r < 4; r++) {
+            const uint8_t *from = t->source + ((g * 4 + r) * blocks + k) * plain;
+            memcpy(block + 2 * r, from, 2);
+            memcpy(block + 8 + r * n, from + 2, n);
         }
     }
 }
 
-void tern_interleave_rows(tern_pool *pool, int type, const void *source, void *target, size_t rows, size_t columns) {
-    interleave_task task = {type, source, target, rows, columns};
+/// Sixteen-row Q8_0 groups: weights regrouped by four and offset by 128 (see tern_block_q8_0x16).
+static void interleave_x16(const interleave_task *t, size_t g) {
+    size_t blocks = t->columns / TERN_QK;
+    const tern_block_q8_0 *src = (const tern_block_q8_0 *)t->source;
+    tern_block_q8_0x16 *out = (tern_block_q8_0x16 *)t->target + g * blocks;
+    for (size_t k = 0; k < blocks; k++) {
+        for (size_t r = 0; r < 16; r++) {
+            const tern_block_q8_0 *from = src + (g * 16 + r) * blocks + k;
+            out[k].d[r] = from->d;
+            for (int i = 0; i < TERN_QK; i++) out[k].qs[i / 4][r][i % 4] = (uint8_t)(from->qs[i] + 128);
+        }
+    }
+}
+
+/// Interleaves this thread's share of row groups.
+static void interleave_part(void *context, int thread, int threads) {
+    const interleave_task *t = context;
+    size_t size = t->layout == TERN_WEIGHT_Q8_0X16 ? 16 : 4, groups = t->rows / size;
+    for (size_t g = groups * thread / threads; g < groups * (thread + 1) / threads; g++) {
+        if (size == 16) interleave_x16(t, g); else interleave_x4(t, g);
+    }
+}
+
+void tern_interleave_rows(tern_pool *pool, int type, int layout, const void *source, void *target, size_t rows, size_t columns) {
+    interleave_task task = {type, layout, source, target, rows, columns};
     tern_pool_run(pool, interleave_part, &task);
 }
 
 void tern_matrix_row(int type, const void *matrix, size_t row, size_t columns, float *dst) {
+    if (type == TERN_WEIGHT_Q8_0X16) {
+        const tern_block_q8_0x16 *b = (const tern_block_q8_0x16 *)matrix + (row / 16) * (columns / TERN_QK);
+        for (size_t k = 0; k < columns / TERN_QK; k++) {
+            float d = tern_f16_to_f32(b[k].d[row % 16]);
+            for (int i = 0; i < TERN_QK; i++) dst[k * TERN_QK + i] = d * (float)((int)b[k].qs[i / 4][row % 16][i % 4] - 128);
+        }
+        return;
+    }
     if (type != TERN_WEIGHT_Q4_0X4 && type != TERN_WEIGHT_Q8_0X4) {
         tern_convert_row(type, (const char *)matrix + row * tern_quant_row_bytes(type, columns), dst, columns);
         return;
@@ -85,9 +113,27 @@ void tern_dot_q8_0x4_scalar(const void *w, const tern_block_q8a *x, size_t count
     }
 }
 
-int tern_prefers_interleaved(int type) {
+void tern_dot_q8_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
+    const tern_block_q8_0x16 *b = w;
+    for (size_t t = 0; t < tokens; t++) {
+        for (int r = 0; r < 16; r++) {
+            float sum = 0;
+            for (size_t k = 0; k < count / TERN_QK; k++) {
+                const tern_block_q8a *a = x + t * stride + k;
+                int acc = 0;
+                for (int i = 0; i < TERN_QK; i++) acc += ((int)b[k].qs[i / 4][r][i % 4] - 128) * a->qs[i];
+                sum += tern_f16_to_f32(b[k].d[r]) * a->d * (float)acc;
+            }
+            out[t * 16 + r] = sum;
+        }
+    }
+}
+
+int tern_interleaved_layout(int type, size_t rows) {
     const tern_kernel_table *k = tern_kernels();
-    if (type == TERN_WEIGHT_Q4_0) return k->dot_q4_0x4 != tern_dot_q4_0x4_scalar;
-    if (type == TERN_WEIGHT_Q8_0) return k->dot_q8_0x4 != tern_dot_q8_0x4_scalar;
-    return 0;
+    if (type == TERN_WEIGHT_Q8_0 && rows % 16 == 0 && k->dot_q8_0x16 != tern_dot_q8_0x16_scalar) return TERN_WEIGHT_Q8_0X16;
+    if (rows % 4 != 0) return type;
+    if (type == TERN_WEIGHT_Q4_0 && k->dot_q4_0x4 != tern_dot_q4_0x4_scalar) return TERN_WEIGHT_Q4_0X4;
+    if (type == TERN_WEIGHT_Q8_0 && k->dot_q8_0x4 != tern_dot_q8_0x4_scalar) return TERN_WEIGHT_Q8_0X4;
+    return type;
 }

@@ -21,7 +21,12 @@ typedef struct {
 } matmul_task;
 
 static int is_interleaved(int type) {
-    return type == TERN_WEIGHT_Q4_0X4 || type == TERN_WEIGHT_Q8_0X4;
+    return type == TERN_WEIGHT_Q4_0X4 || type == TERN_WEIGHT_Q8_0X4 || type == TERN_WEIGHT_Q8_0X16;
+}
+
+/// Rows an interleaved layout packs together; a thread's share of a matrix is whole groups of them.
+static size_t group_rows(int type) {
+    return type == TERN_WEIGHT_Q8_0X16 ? 16 : is_interleaved(type) ? 4 : 1;
 }
 
 static int is_quantized(int type) {
@@ -57,6 +62,22 @@ static void row_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, s
     }
 }
 
+/// Rows first..last (multiples of 16) of a sixteen-row packed Q8_0 matrix, eight tokens per call:
+/// the group's weights stay in cache while every token passes over them.
+static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq) {
+    size_t group_bytes = 16 * tern_quant_row_bytes(mat->type, t->k);
+    float tile[8 * 16];
+    for (size_t r = first; r < last; r += 16) {
+        const char *group = (const char *)mat->weights + (r / 16) * group_bytes;
+        for (size_t i = 0; i < t->n; i += 8) {
+            size_t tokens = t->n - i < 8 ? t->n - i : 8;
+            t->kernels->dot_q8_0x16(group, xq + i * t->blocks, t->blocks, t->k, tokens, tile);
+            for (size_t u = 0; u < tokens; u++)
+                for (int j = 0; j < 16; j++) mat->out[(i + u) * mat->rows + r + j] = tile[16 * u + j];
+        }
+    }
+}
+
 size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads) {
     size_t tokens = n <= FEW_TOKENS ? n * (size_t)threads : n;
     return tokens * (k / TERN_QK) * sizeof(tern_block_q8a);
@@ -78,6 +99,10 @@ static void rows_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t 
         : mat->type == TERN_WEIGHT_F16 ? t->kernels->dot_f16 : t->kernels->dot_bf16;
     tern_dot4_q_fn dot4 = mat->type == TERN_WEIGHT_Q8_0 ? t->kernels->dot4_q8_0
         : mat->type == TERN_WEIGHT_Q4_0 ? t->kernels->dot4_q4_0 : 0;
+    if (mat->type == TERN_WEIGHT_Q8_0X16) {
+        row16_groups_of_matrix(t, mat, first, last, xq);
+        return;
+    }
     if (is_interleaved(mat->type)) {
         row_groups_of_matrix(t, mat, first, last, xq);
         return;
@@ -141,16 +166,19 @@ static void matmul_part(void *context, int thread, int threads) {
         quantize_rows(t, mine, 0, t->n);
         xq = mine;
     }
-    // This thread's band of the matrices' rows taken end to end, in whole groups of four rows
-    // (interleaved matrices need that; every matrix with them has a multiple of four rows).
-    size_t groups = (t->total_rows + 3) / 4;
-    size_t first = 4 * (groups * thread / threads), last = 4 * (groups * (thread + 1) / threads);
-    if (last > t->total_rows) last = t->total_rows;
+    // This thread's band of the matrices' rows taken end to end. Within a matrix both ends round
+    // up to its row groups (interleaved matrices have whole groups), so neighbours meet exactly.
+    size_t first = t->total_rows * thread / threads, last = t->total_rows * (thread + 1) / threads;
     size_t base = 0;
     for (size_t m = 0; m < t->count; base += t->matrices[m].rows, m++) {
-        size_t lo = first > base ? first - base : 0;
-        size_t hi = last - base < t->matrices[m].rows ? last - base : t->matrices[m].rows;
-        if (last > base && lo < hi) rows_of_matrix(t, &t->matrices[m], lo, hi, xq);
+        const tern_matrix *mat = &t->matrices[m];
+        size_t g = group_rows(mat->type);
+        size_t lo = first > base ? first - base : 0, hi = last > base ? last - base : 0;
+        if (lo > mat->rows) lo = mat->rows;
+        if (hi > mat->rows) hi = mat->rows;
+        lo = (lo + g - 1) / g * g;
+        hi = (hi + g - 1) / g * g;
+        if (lo < hi) rows_of_matrix(t, mat, lo, hi, xq);
     }
 }
 

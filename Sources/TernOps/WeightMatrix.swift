@@ -6,8 +6,9 @@ import TernFormats
 
 public enum WeightType: Int32, Sendable, CaseIterable {
     case f32 = 0, f16 = 1, bf16 = 2, q8_0 = 3, q4_0 = 4, q4_k = 5
-    /// Q4_0 / Q8_0 with four rows interleaved block by block (in memory only, for speed).
-    case q4_0x4 = 6, q8_0x4 = 7
+    /// In memory only, for speed: Q4_0 / Q8_0 with four rows interleaved block by block, and Q8_0
+    /// with sixteen rows packed for AVX-512 VNNI.
+    case q4_0x4 = 6, q8_0x4 = 7, q8_0x16 = 8
 
     init(_ dtype: TensorDType) {
         switch dtype {
@@ -26,7 +27,7 @@ public enum WeightType: Int32, Sendable, CaseIterable {
         case .f32: return .f32
         case .f16: return .f16
         case .bf16: return .bf16
-        case .q8_0, .q8_0x4: return .q8_0
+        case .q8_0, .q8_0x4, .q8_0x16: return .q8_0
         case .q4_0, .q4_0x4: return .q4_0
         case .q4_k: return .q4_k
         }
@@ -37,10 +38,9 @@ public enum WeightType: Int32, Sendable, CaseIterable {
     /// Columns must be a multiple of this for the type to hold a row.
     public var blockSize: Int { isQuantized ? Int(tern_quant_block_size(rawValue)) : 1 }
 
-    public var name: String { ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q4_0", "Q8_0"][Int(rawValue)] }
+    public var name: String { fileType.rawValue }
 
-    /// The four-row interleaved form of this type, where one exists.
-    var interleaved: WeightType? { self == .q4_0 ? .q4_0x4 : self == .q8_0 ? .q8_0x4 : nil }
+    var isInterleaved: Bool { self == .q4_0x4 || self == .q8_0x4 || self == .q8_0x16 }
 }
 
 /// Memory the matrix owns (a quantized copy), freed with the last matrix that uses it. Large
@@ -113,17 +113,17 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// This matrix as the kernels read it fastest: Q4_0 and Q8_0 matrices whose rows come in
-    /// fours are interleaved where the CPU has kernels for that layout; others stay as they are.
+    /// fours (or sixteens) are interleaved where the CPU has kernels for that layout; others stay as they are.
     public func interleavedForSpeed(compute: Compute) -> WeightMatrix {
-        guard let layout = type.interleaved, rows % 4 == 0, tern_prefers_interleaved(type.rawValue) != 0 else { return self }
+        guard let layout = WeightType(rawValue: tern_interleaved_layout(type.rawValue, rows)), layout != type else { return self }
         let interleaved = WeightMatrix(type: layout, rows: rows, columns: columns, buffer: OwnedBuffer(bytes: byteCount))
-        tern_interleave_rows(compute.pool, type.rawValue, data, UnsafeMutableRawPointer(mutating: interleaved.data), rows, columns)
+        tern_interleave_rows(compute.pool, type.rawValue, layout.rawValue, data, UnsafeMutableRawPointer(mutating: interleaved.data), rows, columns)
         return interleaved
     }
 
     /// The matrix's bytes as a file stores them (plain layouts only; see `interleavedForSpeed`).
     public func fileBytes() -> [UInt8] {
-        precondition(type != .q4_0x4 && type != .q8_0x4, "interleaved matrices are not written to files")
+        precondition(!type.isInterleaved, "interleaved matrices are not written to files")
         return Array(UnsafeRawBufferPointer(start: data, count: byteCount))
     }
 }

@@ -17,6 +17,8 @@ enum tern_weight_type {
     // kernel call reads four rows with contiguous loads (made at load time for decode speed).
     TERN_WEIGHT_Q4_0X4 = 6,
     TERN_WEIGHT_Q8_0X4 = 7,
+    // Q8_0 with sixteen rows packed for VNNI (tern_block_q8_0x16), where AVX-512 VNNI runs it.
+    TERN_WEIGHT_Q8_0X16 = 8,
 };
 
 #include "tern_quant.h"
@@ -33,11 +35,12 @@ void tern_convert_row(int type, const void *src, float *dst, size_t count);
 /// Row `row` of a [rows x columns] matrix of any type, interleaved ones included, as f32.
 void tern_matrix_row(int type, const void *matrix, size_t row, size_t columns, float *dst);
 
-/// Whether the kernels in use have a fast four-row kernel for Q4_0 / Q8_0 (else interleaving only costs).
-int tern_prefers_interleaved(int type);
+/// The interleaved layout the kernels in use read a Q4_0 / Q8_0 matrix of `rows` rows fastest in,
+/// or `type` itself when interleaving would only cost.
+int tern_interleaved_layout(int type, size_t rows);
 
-/// Rearranges a Q4_0 or Q8_0 matrix (rows a multiple of 4) into its four-row interleaved type.
-void tern_interleave_rows(tern_pool *pool, int type, const void *source, void *target, size_t rows, size_t columns);
+/// Rearranges a Q4_0 or Q8_0 matrix into `layout` (from tern_interleaved_layout).
+void tern_interleave_rows(tern_pool *pool, int type, int layout, const void *source, void *target, size_t rows, size_t columns);
 
 /// One weight matrix of a product: [rows x k] row-major (PyTorch Linear layout), and its output.
 typedef struct {

@@ -38,6 +38,13 @@ typedef struct {
     int8_t qs[4][TERN_QK];
 } tern_block_q8_0x4;
 
+/// Block k of sixteen Q8_0 rows packed for VNNI: lane r of a 64-byte vector is row r's four
+/// consecutive weights, stored plus 128 so they are the unsigned operand of an int8 dot product.
+typedef struct {
+    uint16_t d[16];
+    uint8_t qs[TERN_QK / 4][16][4];
+} tern_block_q8_0x16;
+
 /// An activation block: 32 signed bytes with their scale, and the scale times their sum.
 typedef struct {
     float d;
