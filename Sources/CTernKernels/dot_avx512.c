@@ -114,43 +114,61 @@ TERN_TARGET static void dot_q8_0x4_t4_avx512(const void *w, const tern_block_q8a
     }
 }
 
-/// T tokens (1-8) against sixteen packed Q8_0 rows: every lane is one row, so a block is eight
-/// VNNI products per token with no shuffles or lane sums. The weights carry +128 (unsigned
-/// operand), which adds 128 * sum(a) per block: subtracted with the block's stored scaled sum s.
-TERN_TARGET static inline __attribute__((always_inline)) void q8_0x16_tile(const tern_block_q8_0x16 *b, const tern_block_q8a *x,
-                                                                           size_t stride, size_t blocks, const int T, float *out) {
+/// T tokens (1-8) against sixteen packed rows: every lane is one row, so a block is eight VNNI
+/// products per token with no shuffles or lane sums. The weights are the unsigned operand: Q8_0
+/// stored plus 128, Q4_0 nibbles as they are (q = w + 8); the offset times sum(a) per block is
+/// subtracted with the activation block's stored scaled sum s.
+TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const void *w, int q4, const tern_block_q8a *x,
+                                                                       size_t stride, size_t blocks, const int T, float *out) {
+    const tern_block_q8_0x16 *b8 = w;
+    const tern_block_q4_0x16 *b4 = w;
+    const __m512i low = _mm512_set1_epi8(0x0F);
     __m512 acc[8];
     for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
     for (size_t k = 0; k < blocks; k++) {
-        __m512i w[8];
-        for (int j = 0; j < 8; j++) w[j] = _mm512_loadu_si512(b[k].qs[j]);
-        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b[k].d));
-        __m512 d128 = _mm512_mul_ps(d, _mm512_set1_ps(128.0f));
+        __m512i v[8];
+        __m512 d;
+        if (q4) {
+            for (int j = 0; j < 4; j++) {
+                __m512i packed = _mm512_loadu_si512(b4[k].qs[j]);
+                v[j] = _mm512_and_si512(packed, low);
+                v[j + 4] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low);
+            }
+            d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b4[k].d));
+        } else {
+            for (int j = 0; j < 8; j++) v[j] = _mm512_loadu_si512(b8[k].qs[j]);
+            d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b8[k].d));
+        }
+        __m512 offset = _mm512_mul_ps(d, _mm512_set1_ps(q4 ? 8.0f : 128.0f));
         for (int t = 0; t < T; t++) {
             const tern_block_q8a *a = x + t * stride + k;
             const int32_t *quads = (const int32_t *)a->qs;
-            __m512i sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], _mm512_set1_epi32(quads[0]));
-            for (int j = 1; j < 8; j++) sum = _mm512_dpbusd_epi32(sum, w[j], _mm512_set1_epi32(quads[j]));
+            __m512i sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(quads[0]));
+            for (int j = 1; j < 8; j++) sum = _mm512_dpbusd_epi32(sum, v[j], _mm512_set1_epi32(quads[j]));
             acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(d, _mm512_set1_ps(a->d)), acc[t]);
-            acc[t] = _mm512_fnmadd_ps(d128, _mm512_set1_ps(a->s), acc[t]);
+            acc[t] = _mm512_fnmadd_ps(offset, _mm512_set1_ps(a->s), acc[t]);
         }
     }
     for (int t = 0; t < T; t++) _mm512_storeu_ps(out + 16 * t, acc[t]);
 }
 
-TERN_TARGET static void dot_q8_0x16_avx512(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
-    size_t blocks = count / TERN_QK;
-    switch (tokens) {
-    case 1: q8_0x16_tile(w, x, stride, blocks, 1, out); break;
-    case 2: q8_0x16_tile(w, x, stride, blocks, 2, out); break;
-    case 3: q8_0x16_tile(w, x, stride, blocks, 3, out); break;
-    case 4: q8_0x16_tile(w, x, stride, blocks, 4, out); break;
-    case 5: q8_0x16_tile(w, x, stride, blocks, 5, out); break;
-    case 6: q8_0x16_tile(w, x, stride, blocks, 6, out); break;
-    case 7: q8_0x16_tile(w, x, stride, blocks, 7, out); break;
-    default: q8_0x16_tile(w, x, stride, blocks, 8, out); break;
+#define X16_KERNEL(name, q4)                                                                                     \
+    TERN_TARGET static void name(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) { \
+        size_t blocks = count / TERN_QK;                                                                         \
+        switch (tokens) {                                                                                        \
+        case 1: x16_tile(w, q4, x, stride, blocks, 1, out); break;                                               \
+        case 2: x16_tile(w, q4, x, stride, blocks, 2, out); break;                                               \
+        case 3: x16_tile(w, q4, x, stride, blocks, 3, out); break;                                               \
+        case 4: x16_tile(w, q4, x, stride, blocks, 4, out); break;                                               \
+        case 5: x16_tile(w, q4, x, stride, blocks, 5, out); break;                                               \
+        case 6: x16_tile(w, q4, x, stride, blocks, 6, out); break;                                               \
+        case 7: x16_tile(w, q4, x, stride, blocks, 7, out); break;                                               \
+        default: x16_tile(w, q4, x, stride, blocks, 8, out); break;                                              \
+        }                                                                                                        \
     }
-}
+
+X16_KERNEL(dot_q8_0x16_avx512, 0)
+X16_KERNEL(dot_q4_0x16_avx512, 1)
 
 /// Sixteen weights of row r as f32, for each 16- or 32-bit type.
 #define LOAD_F32(p, i) _mm512_loadu_ps((const float *)(p) + (i))
@@ -216,7 +234,7 @@ const tern_kernel_table *tern_kernels_avx512(void) {
     static const tern_kernel_table table = {
         "avx512", dot1_f32_avx512, dot1_f16_avx512, dot1_bf16_avx512, dot_q8_0_avx512, dot_q4_0_avx512, dot_q4_k_avx512, dot4_q8_0_avx512, dot4_q4_0_avx512,
         dot_q4_0x4_avx512, dot_q8_0x4_avx512, dot_q4_0x4_t4_avx512, dot_q8_0x4_t4_avx512,
-        dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512, dot_q8_0x16_avx512,
+        dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512, dot_q8_0x16_avx512, dot_q4_0x16_avx512,
     };
     int ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
         && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");

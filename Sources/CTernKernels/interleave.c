@@ -33,16 +33,25 @@ static void interleave_x4(const interleave_task *t, size_t g) {
     }
 }
 
-/// Sixteen-row Q8_0 groups: weights regrouped by four and offset by 128 (see tern_block_q8_0x16).
+/// Sixteen-row groups: Q8_0 weights regrouped by four and offset by 128 (tern_block_q8_0x16),
+/// Q4_0 nibbles regrouped by four, weights i and i + 16 sharing a byte (tern_block_q4_0x16).
 static void interleave_x16(const interleave_task *t, size_t g) {
     size_t blocks = t->columns / TERN_QK;
-    const tern_block_q8_0 *src = (const tern_block_q8_0 *)t->source;
-    tern_block_q8_0x16 *out = (tern_block_q8_0x16 *)t->target + g * blocks;
     for (size_t k = 0; k < blocks; k++) {
         for (size_t r = 0; r < 16; r++) {
-            const tern_block_q8_0 *from = src + (g * 16 + r) * blocks + k;
-            out[k].d[r] = from->d;
-            for (int i = 0; i < TERN_QK; i++) out[k].qs[i / 4][r][i % 4] = (uint8_t)(from->qs[i] + 128);
+            size_t index = (g * 16 + r) * blocks + k;
+            if (t->type == TERN_WEIGHT_Q8_0) {
+                const tern_block_q8_0 *from = (const tern_block_q8_0 *)t->source + index;
+                tern_block_q8_0x16 *out = (tern_block_q8_0x16 *)t->target + g * blocks + k;
+                out->d[r] = from->d;
+                for (int i = 0; i < TERN_QK; i++) out->qs[i / 4][r][i % 4] = (uint8_t)(from->qs[i] + 128);
+            } else {
+                const tern_block_q4_0 *from = (const tern_block_q4_0 *)t->source + index;
+                tern_block_q4_0x16 *out = (tern_block_q4_0x16 *)t->target + g * blocks + k;
+                out->d[r] = from->d;
+                // The plain block already pairs weight i (low nibble) with weight i + 16 (high).
+                for (int i = 0; i < TERN_QK / 2; i++) out->qs[i / 4][r][i % 4] = from->qs[i];
+            }
         }
     }
 }
@@ -50,7 +59,7 @@ static void interleave_x16(const interleave_task *t, size_t g) {
 /// Interleaves this thread's share of row groups.
 static void interleave_part(void *context, int thread, int threads) {
     const interleave_task *t = context;
-    size_t size = t->layout == TERN_WEIGHT_Q8_0X16 ? 16 : 4, groups = t->rows / size;
+    size_t size = t->layout == TERN_WEIGHT_Q8_0X16 || t->layout == TERN_WEIGHT_Q4_0X16 ? 16 : 4, groups = t->rows / size;
     for (size_t g = groups * thread / threads; g < groups * (thread + 1) / threads; g++) {
         if (size == 16) interleave_x16(t, g); else interleave_x4(t, g);
     }
@@ -67,6 +76,18 @@ void tern_matrix_row(int type, const void *matrix, size_t row, size_t columns, f
         for (size_t k = 0; k < columns / TERN_QK; k++) {
             float d = tern_f16_to_f32(b[k].d[row % 16]);
             for (int i = 0; i < TERN_QK; i++) dst[k * TERN_QK + i] = d * (float)((int)b[k].qs[i / 4][row % 16][i % 4] - 128);
+        }
+        return;
+    }
+    if (type == TERN_WEIGHT_Q4_0X16) {
+        const tern_block_q4_0x16 *b = (const tern_block_q4_0x16 *)matrix + (row / 16) * (columns / TERN_QK);
+        for (size_t k = 0; k < columns / TERN_QK; k++) {
+            float d = tern_f16_to_f32(b[k].d[row % 16]);
+            for (int i = 0; i < TERN_QK / 2; i++) {
+                uint8_t q = b[k].qs[i / 4][row % 16][i % 4];
+                dst[k * TERN_QK + i] = d * (float)((q & 0xF) - 8);
+                dst[k * TERN_QK + i + 16] = d * (float)((q >> 4) - 8);
+            }
         }
         return;
     }
@@ -129,9 +150,29 @@ void tern_dot_q8_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stri
     }
 }
 
+void tern_dot_q4_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
+    const tern_block_q4_0x16 *b = w;
+    for (size_t t = 0; t < tokens; t++) {
+        for (int r = 0; r < 16; r++) {
+            float sum = 0;
+            for (size_t k = 0; k < count / TERN_QK; k++) {
+                const tern_block_q8a *a = x + t * stride + k;
+                int acc = 0;
+                for (int i = 0; i < TERN_QK / 2; i++) {
+                    uint8_t q = b[k].qs[i / 4][r][i % 4];
+                    acc += ((q & 0xF) - 8) * a->qs[i] + ((q >> 4) - 8) * a->qs[i + 16];
+                }
+                sum += tern_f16_to_f32(b[k].d[r]) * a->d * (float)acc;
+            }
+            out[t * 16 + r] = sum;
+        }
+    }
+}
+
 int tern_interleaved_layout(int type, size_t rows) {
     const tern_kernel_table *k = tern_kernels();
     if (type == TERN_WEIGHT_Q8_0 && rows % 16 == 0 && k->dot_q8_0x16 != tern_dot_q8_0x16_scalar) return TERN_WEIGHT_Q8_0X16;
+    if (type == TERN_WEIGHT_Q4_0 && rows % 16 == 0 && k->dot_q4_0x16 != tern_dot_q4_0x16_scalar) return TERN_WEIGHT_Q4_0X16;
     if (rows % 4 != 0) return type;
     if (type == TERN_WEIGHT_Q4_0 && k->dot_q4_0x4 != tern_dot_q4_0x4_scalar) return TERN_WEIGHT_Q4_0X4;
     if (type == TERN_WEIGHT_Q8_0 && k->dot_q8_0x4 != tern_dot_q8_0x4_scalar) return TERN_WEIGHT_Q8_0X4;

@@ -21,12 +21,16 @@ typedef struct {
 } matmul_task;
 
 static int is_interleaved(int type) {
-    return type == TERN_WEIGHT_Q4_0X4 || type == TERN_WEIGHT_Q8_0X4 || type == TERN_WEIGHT_Q8_0X16;
+    return type == TERN_WEIGHT_Q4_0X4 || type == TERN_WEIGHT_Q8_0X4 || type == TERN_WEIGHT_Q8_0X16 || type == TERN_WEIGHT_Q4_0X16;
+}
+
+static int is_sixteen_rows(int type) {
+    return type == TERN_WEIGHT_Q8_0X16 || type == TERN_WEIGHT_Q4_0X16;
 }
 
 /// Rows an interleaved layout packs together; a thread's share of a matrix is whole groups of them.
 static size_t group_rows(int type) {
-    return type == TERN_WEIGHT_Q8_0X16 ? 16 : is_interleaved(type) ? 4 : 1;
+    return is_sixteen_rows(type) ? 16 : is_interleaved(type) ? 4 : 1;
 }
 
 static int is_quantized(int type) {
@@ -62,16 +66,17 @@ static void row_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, s
     }
 }
 
-/// Rows first..last (multiples of 16) of a sixteen-row packed Q8_0 matrix, eight tokens per call:
+/// Rows first..last (multiples of 16) of a sixteen-row packed matrix, eight tokens per call:
 /// the group's weights stay in cache while every token passes over them.
 static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq) {
     size_t group_bytes = 16 * tern_quant_row_bytes(mat->type, t->k);
+    tern_dot_x16_fn dot = mat->type == TERN_WEIGHT_Q8_0X16 ? t->kernels->dot_q8_0x16 : t->kernels->dot_q4_0x16;
     float tile[8 * 16];
     for (size_t r = first; r < last; r += 16) {
         const char *group = (const char *)mat->weights + (r / 16) * group_bytes;
         for (size_t i = 0; i < t->n; i += 8) {
             size_t tokens = t->n - i < 8 ? t->n - i : 8;
-            t->kernels->dot_q8_0x16(group, xq + i * t->blocks, t->blocks, t->k, tokens, tile);
+            dot(group, xq + i * t->blocks, t->blocks, t->k, tokens, tile);
             for (size_t u = 0; u < tokens; u++)
                 for (int j = 0; j < 16; j++) mat->out[(i + u) * mat->rows + r + j] = tile[16 * u + j];
         }
@@ -99,7 +104,7 @@ static void rows_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t 
         : mat->type == TERN_WEIGHT_F16 ? t->kernels->dot_f16 : t->kernels->dot_bf16;
     tern_dot4_q_fn dot4 = mat->type == TERN_WEIGHT_Q8_0 ? t->kernels->dot4_q8_0
         : mat->type == TERN_WEIGHT_Q4_0 ? t->kernels->dot4_q4_0 : 0;
-    if (mat->type == TERN_WEIGHT_Q8_0X16) {
+    if (is_sixteen_rows(mat->type)) {
         row16_groups_of_matrix(t, mat, first, last, xq);
         return;
     }

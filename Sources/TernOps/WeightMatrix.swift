@@ -8,7 +8,7 @@ public enum WeightType: Int32, Sendable, CaseIterable {
     case f32 = 0, f16 = 1, bf16 = 2, q8_0 = 3, q4_0 = 4, q4_k = 5
     /// In memory only, for speed: Q4_0 / Q8_0 with four rows interleaved block by block, and Q8_0
     /// with sixteen rows packed for AVX-512 VNNI.
-    case q4_0x4 = 6, q8_0x4 = 7, q8_0x16 = 8
+    case q4_0x4 = 6, q8_0x4 = 7, q8_0x16 = 8, q4_0x16 = 9
 
     init(_ dtype: TensorDType) {
         switch dtype {
@@ -28,7 +28,7 @@ public enum WeightType: Int32, Sendable, CaseIterable {
         case .f16: return .f16
         case .bf16: return .bf16
         case .q8_0, .q8_0x4, .q8_0x16: return .q8_0
-        case .q4_0, .q4_0x4: return .q4_0
+        case .q4_0, .q4_0x4, .q4_0x16: return .q4_0
         case .q4_k: return .q4_k
         }
     }
@@ -40,7 +40,7 @@ public enum WeightType: Int32, Sendable, CaseIterable {
 
     public var name: String { fileType.rawValue }
 
-    var isInterleaved: Bool { self == .q4_0x4 || self == .q8_0x4 || self == .q8_0x16 }
+    var isInterleaved: Bool { WeightType(fileType) != self }
 }
 
 /// Memory the matrix owns (a quantized copy), freed with the last matrix that uses it. Large

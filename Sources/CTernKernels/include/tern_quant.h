@@ -45,6 +45,13 @@ typedef struct {
     uint8_t qs[TERN_QK / 4][16][4];
 } tern_block_q8_0x16;
 
+/// Block k of sixteen Q4_0 rows packed for VNNI: byte j of lane r holds row r's weights 4j..4j+3
+/// of the block in its low nibbles' four bytes and weights 16+4j.. in the high nibbles.
+typedef struct {
+    uint16_t d[16];
+    uint8_t qs[TERN_QK / 8][16][4];
+} tern_block_q4_0x16;
+
 /// An activation block: 32 signed bytes with their scale, and the scale times their sum.
 typedef struct {
     float d;
