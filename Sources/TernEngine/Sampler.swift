@@ -1,6 +1,7 @@
 // Chooses the next token from a row of logits: bias, penalties, then greedy or
 // temperature / top-k / top-p / min-p sampling.
 import Foundation
+import TernOps
 
 public struct SampledToken: Sendable, Equatable {
     public let id: Int
@@ -114,12 +115,8 @@ public struct Sampler: Sendable {
     private mutating func draw(from scores: [Float]) -> Int {
         var target = random.nextUnit()
         if (parameters.topK <= 0 || parameters.topK >= scores.count) && parameters.topP >= 1 && parameters.minP <= 0 {
-            // With no filter, draw straight from the softmax: one pass, no sorting.
-            for (id, p) in Self.softmax(scores, temperature: Float(parameters.temperature)).enumerated() {
-                target -= p
-                if target < 0 { return id }
-            }
-            return Self.argmax(scores)
+            // With no filter, draw straight from the softmax (a vectorised kernel, no sorting).
+            return Ops.sampleSoftmax(scores, temperature: Float(parameters.temperature), unit: target)
         }
         let options = distribution(scores)
         for option in options {

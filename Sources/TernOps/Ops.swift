@@ -36,6 +36,11 @@ public enum Ops {
         tern_silu_mul(gate, up, count)
     }
 
+    /// A token drawn from softmax(scores / temperature) with `unit` uniform in [0, 1).
+    public static func sampleSoftmax(_ scores: [Float], temperature: Float, unit: Double) -> Int {
+        Int(tern_sample_softmax(scores, scores.count, temperature, unit))
+    }
+
     public static func addInPlace(_ into: FloatPointer, _ other: UnsafePointer<Float>, count: Int) {
         for i in 0..<count { into[i] += other[i] }
     }

@@ -27,6 +27,10 @@ enum tern_weight_type {
 #include "tern_dispatch.h"
 #include "tern_pool.h"
 
+/// A token drawn from softmax(scores / temperature), `unit` uniform in [0, 1): the first index
+/// where the running probability passes it. Index 0 when every score is -infinity.
+size_t tern_sample_softmax(const float *scores, size_t n, float temperature, double unit);
+
 float tern_f16_to_f32(uint16_t h);
 float tern_bf16_to_f32(uint16_t h);
 uint16_t tern_f32_to_f16(float f);
