@@ -1,4 +1,4 @@
-// Normalisation, rotary embedding, activation and softmax kernels.
+// Normalisation, rotary embedding and activation kernels.
 #include "CTernKernels.h"
 #include <math.h>
 
@@ -32,14 +32,3 @@ void tern_silu_mul(float *gate, const float *up, size_t count) {
     }
 }
 
-void tern_softmax(float *x, size_t n) {
-    float max = -INFINITY;
-    for (size_t i = 0; i < n; i++) if (x[i] > max) max = x[i];
-    double sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        x[i] = expf(x[i] - max);
-        sum += x[i];
-    }
-    float inv = (float)(1.0 / sum);
-    for (size_t i = 0; i < n; i++) x[i] *= inv;
-}

@@ -1,30 +1,12 @@
 // Drawing a token from softmax(scores / temperature) without building the distribution: two
 // vectorised passes (maximum, then exponentials summed per chunk), then a walk inside one chunk.
 #include "CTernKernels.h"
+#include "tern_math.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CHUNK 1024
-
-/// exp(x) for x <= 0, to about 2 ulp, in plain arithmetic the compiler vectorises; exactly 0
-/// below -87 (so masked -inf scores get no probability).
-static inline float exp_nonpositive(float x) {
-    float clamped = x < -87.0f ? -87.0f : x;
-    float k = __builtin_floorf(clamped * 1.44269504088896341f + 0.5f);
-    float r = clamped - k * 0.693359375f + k * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)k + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return x < -87.0f ? 0.0f : p * scale;
-}
 
 #define LANES 16
 
@@ -48,10 +30,10 @@ static double exp_sum(const float *x, size_t n, float shift, float scale) {
     float lanes[LANES] = {0};
     size_t i = 0;
     for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) lanes[j] += exp_nonpositive((x[i + j] - shift) * scale);
+        for (int j = 0; j < LANES; j++) lanes[j] += tern_exp_nonpositive((x[i + j] - shift) * scale);
     double s = 0;
     for (int j = 0; j < LANES; j++) s += lanes[j];
-    for (; i < n; i++) s += exp_nonpositive((x[i] - shift) * scale);
+    for (; i < n; i++) s += tern_exp_nonpositive((x[i] - shift) * scale);
     return s;
 }
 
@@ -72,7 +54,7 @@ size_t tern_sample_softmax(const float *scores, size_t n, float temperature, dou
         if (target >= sums[c] && c + 1 < chunks) { target -= sums[c]; continue; }
         size_t begin = c * CHUNK, end = begin + CHUNK < n ? begin + CHUNK : n;
         for (size_t i = begin; i < end; i++) {
-            float p = exp_nonpositive((scores[i] - best) * scale);
+            float p = tern_exp_nonpositive((scores[i] - best) * scale);
             if (p > 0) chosen = i;  // rounding can leave a little target past the last token: keep the last likely one
             target -= p;
             if (target < 0) break;

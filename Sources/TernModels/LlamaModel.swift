@@ -133,11 +133,11 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
                 cache.store(layer: index, blockTable: sequence.blockTable, position: sequence.startPosition + i,
                             key: ws.k + (t + i) * kvDim, value: ws.v + (t + i) * kvDim)
             }
-            cache.attend(layer: index, blockTable: sequence.blockTable, queries: ws.q + t * qDim, tokens: sequence.tokens.count,
-                         startPosition: sequence.startPosition, heads: heads, window: config.slidingWindow, scale: scale,
-                         out: ws.attention + t * qDim, compute: compute)
             t += sequence.tokens.count
         }
+        let chunks = batch.sequences.map { PagedKVCache.Chunk(blockTable: $0.blockTable, startPosition: $0.startPosition, tokens: $0.tokens.count) }
+        cache.attend(layer: index, chunks: chunks, queries: ws.q, heads: heads, window: config.slidingWindow, scale: scale,
+                     out: ws.attention, compute: compute)
         layer.o(ws.attention, tokens: n, out: ws.attentionOut, compute: compute)
     }
 

@@ -40,14 +40,36 @@ public final class PagedKVCache: @unchecked Sendable {
         (values[layer] + slot * kvDim).update(from: value, count: kvDim)
     }
 
-    /// Attention of a chunk of `tokens` queries of one sequence, at positions startPosition...,
-    /// over everything the cache holds for it up to each query (within `window` if given).
-    public func attend(layer: Int, blockTable: [Int32], queries: UnsafePointer<Float>, tokens: Int, startPosition: Int,
-                       heads: Int, window: Int?, scale: Float, out: FloatPointer, compute: Compute) {
-        let scores = compute.scratch(bytes: compute.threads * (startPosition + tokens) * MemoryLayout<Float>.size)
-        blockTable.withUnsafeBufferPointer { table in
-            tern_attention(compute.pool, queries, keys[layer], values[layer], table.baseAddress, blockSize, startPosition, tokens,
-                           window ?? 0, heads, kvHeads, headDim, scale, scores.assumingMemoryBound(to: Float.self), out)
+    /// One sequence's part of a batched attention: its block table and the positions of its chunk.
+    public struct Chunk {
+        public let blockTable: [Int32]
+        public let startPosition: Int
+        public let tokens: Int
+
+        public init(blockTable: [Int32], startPosition: Int, tokens: Int) {
+            self.blockTable = blockTable
+            self.startPosition = startPosition
+            self.tokens = tokens
+        }
+    }
+
+    /// Attention of every chunk's queries (their rows consecutive in `queries` and `out`) over what
+    /// the cache holds for its sequence up to each query (within `window` if given), in one dispatch.
+    public func attend(layer: Int, chunks: [Chunk], queries: UnsafePointer<Float>, heads: Int, window: Int?, scale: Float,
+                       out: FloatPointer, compute: Compute) {
+        let context = chunks.map { $0.startPosition + $0.tokens }.max() ?? 0
+        let floats = tern_attention_scratch_floats(heads, kvHeads, context, Int32(compute.threads))
+        let scores = compute.scratch(bytes: floats * MemoryLayout<Float>.size).assumingMemoryBound(to: Float.self)
+        // Every chunk's block table, end to end in one buffer the kernel reads.
+        chunks.flatMap(\.blockTable).withUnsafeBufferPointer { tables in
+            var offset = 0
+            let sequences = chunks.map { chunk in
+                defer { offset += chunk.blockTable.count }
+                return tern_attention_sequence(block_table: tables.baseAddress.map { $0 + offset }, start_pos: chunk.startPosition,
+                                               tokens: chunk.tokens)
+            }
+            tern_attention(compute.pool, queries, keys[layer], values[layer], sequences, sequences.count, blockSize, window ?? 0,
+                           heads, kvHeads, headDim, scale, scores, out)
         }
     }
 }

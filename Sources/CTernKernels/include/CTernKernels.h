@@ -85,16 +85,21 @@ void tern_rope(float *vec, size_t heads, size_t head_dim, const float *cos_t, co
 /// gate = silu(gate) * up, elementwise.
 void tern_silu_mul(float *gate, const float *up, size_t count);
 
-/// In-place softmax over n values.
-void tern_softmax(float *x, size_t n);
+/// One sequence's chunk in a batched attention call: `tokens` consecutive tokens at positions
+/// start_pos..., whose cache blocks the block table lists.
+typedef struct {
+    const int32_t *block_table;
+    size_t start_pos, tokens;
+} tern_attention_sequence;
 
-/// Causal attention of `tokens` consecutive tokens of one sequence (positions start_pos...) over
-/// its paged KV cache, whose K and V blocks are [block_size][n_kv_heads][head_dim] floats; block b
-/// of the sequence starts at cache + block_table[b] * block_size * n_kv_heads * head_dim.
-/// window > 0 limits each token to the last `window` positions. q and out are [tokens][n_heads * head_dim];
-/// `scores` holds threads * (start_pos + tokens) floats.
+/// Causal attention of a batch of sequence chunks (their tokens are consecutive rows of q and out,
+/// [rows][n_heads * head_dim]) over the paged KV cache, whose K and V blocks are
+/// [block_size][n_kv_heads][head_dim] floats; block b of a sequence starts at
+/// cache + block_table[b] * block_size * n_kv_heads * head_dim. window > 0 limits each token to the
+/// last `window` positions. `scores` holds tern_attention_scratch_floats(...) floats.
 void tern_attention(tern_pool *pool, const float *q, const float *k_cache, const float *v_cache,
-                    const int32_t *block_table, size_t block_size, size_t start_pos, size_t tokens, size_t window,
+                    const tern_attention_sequence *sequences, size_t count, size_t block_size, size_t window,
                     size_t n_heads, size_t n_kv_heads, size_t head_dim, float scale, float *scores, float *out);
+size_t tern_attention_scratch_floats(size_t n_heads, size_t n_kv_heads, size_t max_context, int threads);
 
 #endif

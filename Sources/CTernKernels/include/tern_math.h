@@ -1,0 +1,27 @@
+// Small math helpers shared by kernels: an exponential the compiler can vectorise.
+#ifndef TERN_MATH_H
+#define TERN_MATH_H
+
+#include <stdint.h>
+#include <string.h>
+
+/// exp(x) for x <= 0, to about 2 ulp, in plain arithmetic the compiler vectorises; exactly 0
+/// below -87 (so masked -inf scores get no weight).
+static inline float tern_exp_nonpositive(float x) {
+    float clamped = x < -87.0f ? -87.0f : x;
+    float k = __builtin_floorf(clamped * 1.44269504088896341f + 0.5f);
+    float r = clamped - k * 0.693359375f + k * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return x < -87.0f ? 0.0f : p * scale;
+}
+
+#endif
