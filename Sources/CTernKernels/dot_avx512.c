@@ -114,18 +114,27 @@ TERN_TARGET static void dot_q8_0x4_t4_avx512(const void *w, const tern_block_q8a
     }
 }
 
-/// T tokens (1-8) against sixteen packed rows: every lane is one row, so a block is eight VNNI
+/// T tokens (1-16) against sixteen packed rows: every lane is one row, so a block is eight VNNI
 /// products per token with no shuffles or lane sums. The weights are the unsigned operand: Q8_0
 /// stored plus 128, Q4_0 nibbles as they are (q = w + 8); the offset times sum(a) per block is
 /// subtracted with the activation block's stored scaled sum s.
+#define PREFETCH_BLOCKS 4
+
 TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const void *w, int q4, const tern_block_q8a *x,
                                                                        size_t stride, size_t blocks, const int T, float *out) {
     const tern_block_q8_0x16 *b8 = w;
     const tern_block_q4_0x16 *b4 = w;
     const __m512i low = _mm512_set1_epi8(0x0F);
-    __m512 acc[8];
+    __m512 acc[16];
+#pragma clang loop unroll(full)
     for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    const char *bytes = w;
+    size_t block_bytes = q4 ? sizeof(tern_block_q4_0x16) : sizeof(tern_block_q8_0x16);
     for (size_t k = 0; k < blocks; k++) {
+        // Weights stream from memory once per step: ask for a later block while this one computes
+        // (a single token is bound by memory alone, and the hardware prefetcher serves it best).
+        if (T > 1)
+            for (size_t line = 0; line < block_bytes; line += 64) _mm_prefetch(bytes + (k + PREFETCH_BLOCKS) * block_bytes + line, _MM_HINT_T0);
         __m512i v[8];
         __m512 d;
         if (q4) {
@@ -140,6 +149,7 @@ TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const voi
             d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b8[k].d));
         }
         __m512 offset = _mm512_mul_ps(d, _mm512_set1_ps(q4 ? 8.0f : 128.0f));
+#pragma clang loop unroll(full)
         for (int t = 0; t < T; t++) {
             const tern_block_q8a *a = x + t * stride + k;
             const int32_t *quads = (const int32_t *)a->qs;
@@ -149,21 +159,19 @@ TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const voi
             acc[t] = _mm512_fnmadd_ps(offset, _mm512_set1_ps(a->s), acc[t]);
         }
     }
+#pragma clang loop unroll(full)
     for (int t = 0; t < T; t++) _mm512_storeu_ps(out + 16 * t, acc[t]);
 }
 
+#define X16_CASE(n) case n: x16_tile(w, nibbles, x, stride, blocks, n, out); break;
 #define X16_KERNEL(name, q4)                                                                                     \
     TERN_TARGET static void name(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) { \
         size_t blocks = count / TERN_QK;                                                                         \
+        const int nibbles = q4;                                                                                  \
         switch (tokens) {                                                                                        \
-        case 1: x16_tile(w, q4, x, stride, blocks, 1, out); break;                                               \
-        case 2: x16_tile(w, q4, x, stride, blocks, 2, out); break;                                               \
-        case 3: x16_tile(w, q4, x, stride, blocks, 3, out); break;                                               \
-        case 4: x16_tile(w, q4, x, stride, blocks, 4, out); break;                                               \
-        case 5: x16_tile(w, q4, x, stride, blocks, 5, out); break;                                               \
-        case 6: x16_tile(w, q4, x, stride, blocks, 6, out); break;                                               \
-        case 7: x16_tile(w, q4, x, stride, blocks, 7, out); break;                                               \
-        default: x16_tile(w, q4, x, stride, blocks, 8, out); break;                                              \
+        X16_CASE(1) X16_CASE(2) X16_CASE(3) X16_CASE(4) X16_CASE(5) X16_CASE(6) X16_CASE(7) X16_CASE(8)         \
+        X16_CASE(9) X16_CASE(10) X16_CASE(11) X16_CASE(12) X16_CASE(13) X16_CASE(14) X16_CASE(15)               \
+        default: x16_tile(w, nibbles, x, stride, blocks, 16, out); break;                                             \
         }                                                                                                        \
     }
 

@@ -66,16 +66,16 @@ static void row_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, s
     }
 }
 
-/// Rows first..last (multiples of 16) of a sixteen-row packed matrix, eight tokens per call:
+/// Rows first..last (multiples of 16) of a sixteen-row packed matrix, sixteen tokens per call:
 /// the group's weights stay in cache while every token passes over them.
 static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq) {
     size_t group_bytes = 16 * tern_quant_row_bytes(mat->type, t->k);
     tern_dot_x16_fn dot = mat->type == TERN_WEIGHT_Q8_0X16 ? t->kernels->dot_q8_0x16 : t->kernels->dot_q4_0x16;
-    float tile[8 * 16];
+    float tile[16 * 16];
     for (size_t r = first; r < last; r += 16) {
         const char *group = (const char *)mat->weights + (r / 16) * group_bytes;
-        for (size_t i = 0; i < t->n; i += 8) {
-            size_t tokens = t->n - i < 8 ? t->n - i : 8;
+        for (size_t i = 0; i < t->n; i += 16) {
+            size_t tokens = t->n - i < 16 ? t->n - i : 16;
             dot(group, xq + i * t->blocks, t->blocks, t->k, tokens, tile);
             for (size_t u = 0; u < tokens; u++)
                 for (int j = 0; j < 16; j++) mat->out[(i + u) * mat->rows + r + j] = tile[16 * u + j];

@@ -15,6 +15,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("prompt-tokens")) var promptTokens = 512
     @Option(name: .customLong("gen-tokens")) var genTokens = 128
     @Option(help: "Timed repeats; medians are reported.") var repeats = 3
+    @Option(help: "Also decode this many sequences at once after a shared prompt (continuous batching's gain).") var batch = 1
     @Option(name: .customLong("kernel-path"), help: "Force a kernel path: scalar, avx2, avx512, neon (default: best).") var kernelPath: String?
     @Flag(help: "Print one JSON line.") var json = false
 
@@ -28,7 +29,7 @@ struct BenchCommand: ParsableCommand {
             let languageModel = try ModelRegistry.load(path: url, options: loading.options)
             let loadSeconds = Date().timeIntervalSince(loadStart)
             let threads = loading.threads ?? Compute.physicalCores
-            let r = Benchmark.run(model: languageModel, promptTokens: promptTokens, generatedTokens: genTokens, repeats: repeats, threads: threads)
+            let r = Benchmark.run(model: languageModel, promptTokens: promptTokens, generatedTokens: genTokens, repeats: repeats, threads: threads, batch: batch)
             let quantized = languageModel.weightTypes.keys.contains { $0.hasPrefix("Q") }
             // Multiply-adds per cycle per core of the kernels in use, two vector pipes: 512-bit
             // (AVX-512) or 256-bit registers, int8 products (VNNI) or f32 FMA.
@@ -47,6 +48,9 @@ struct BenchCommand: ParsableCommand {
                     ("bandwidth_share", String(format: "%.3f", r.bandwidthShare)),
                     ("prefill_peak_share", String(format: "%.3f", prefillShare)),
                     ("load_seconds", String(format: "%.3f", loadSeconds)),
+                    ("batch", String(r.batch)),
+                    ("batch_decode_tokens_per_s", String(format: "%.2f", r.batchDecodeTokensPerSecond)),
+                    ("batch_baseline_tokens_per_s", String(format: "%.2f", r.batchBaselineTokensPerSecond)),
                     ("threads", String(threads)),
                     ("quantization", "\"\(loading.quantization.rawValue)\""),
                     ("kernels", "\"\(kernels)\""),
@@ -59,7 +63,7 @@ struct BenchCommand: ParsableCommand {
                 kernels \(kernels), \(threads) threads, loaded in \(String(format: "%.2f", loadSeconds)) s
                 prefill \(promptTokens) tokens: \(String(format: "%.1f", r.prefillTokensPerSecond)) tokens/s (\(String(format: "%.1f", prefillShare * 100))% of the \(quantized ? "int8" : "f32") peak at \(String(format: "%.2f", Self.clockGHz)) GHz)
                 decode \(genTokens) tokens: \(String(format: "%.1f", r.decodeTokensPerSecond)) tokens/s
-                weights per token \(formatBytes(r.weightBytesPerToken)), achieved \(String(format: "%.1f", r.achievedGBps)) GB/s of \(String(format: "%.1f", r.memoryReadGBps)) GB/s measured (\(String(format: "%.0f", r.bandwidthShare * 100))%)
+                \(r.batch > 1 ? "decode \(r.batch) sequences at once after the prompt: \(String(format: "%.1f", r.batchDecodeTokensPerSecond)) tokens/s, \(String(format: "%.2f", r.batchDecodeTokensPerSecond / r.batchBaselineTokensPerSecond))x one sequence (\(String(format: "%.1f", r.batchBaselineTokensPerSecond)))\n" : "")weights per token \(formatBytes(r.weightBytesPerToken)), achieved \(String(format: "%.1f", r.achievedGBps)) GB/s of \(String(format: "%.1f", r.memoryReadGBps)) GB/s measured (\(String(format: "%.0f", r.bandwidthShare * 100))%)
                 """)
             }
         }

@@ -12,6 +12,12 @@ public struct BenchmarkResult: Sendable {
     public var promptTokens: Int
     public var generatedTokens: Int
     public var threads: Int
+    /// Sequences decoding together in the batched measurement (1: none made).
+    public var batch = 1
+    /// Aggregate tokens/s of `batch` sequences decoding together after a shared prompt, and of
+    /// one sequence decoding the same way, so the gain of batching is a ratio from one run.
+    public var batchDecodeTokensPerSecond = 0.0
+    public var batchBaselineTokensPerSecond = 0.0
 
     /// Weight bytes streamed per second while decoding.
     public var achievedGBps: Double { Double(weightBytesPerToken) * decodeTokensPerSecond / 1e9 }
@@ -19,13 +25,17 @@ public struct BenchmarkResult: Sendable {
 }
 
 public enum Benchmark {
+    static let blockSize = 16
+
     /// Times `repeats` prefills of `promptTokens` random tokens and decodes of `generatedTokens`
-    /// tokens, reporting medians.
-    public static func run(model: LanguageModel, promptTokens: Int, generatedTokens: Int, repeats: Int, threads: Int) -> BenchmarkResult {
-        let blockSize = 16
+    /// tokens, reporting medians; with `batch` > 1 also `batch` sequences decoding at once.
+    public static func run(model: LanguageModel, promptTokens: Int, generatedTokens: Int, repeats: Int, threads: Int,
+                           batch: Int = 1) -> BenchmarkResult {
+        let blockSize = Self.blockSize
         let context = max(promptTokens, generatedTokens + 1)
-        let cache = model.makeKVCache(blockSize: blockSize, blockCount: (context + blockSize - 1) / blockSize)
-        let table = (0..<Int32((context + blockSize - 1) / blockSize)).map { $0 }
+        let promptBlocks = (context + blockSize - 1) / blockSize, ownBlocks = (generatedTokens + blockSize) / blockSize
+        let cache = model.makeKVCache(blockSize: blockSize, blockCount: promptBlocks + (batch > 1 ? batch * ownBlocks : 0))
+        let table = (0..<Int32(promptBlocks)).map { $0 }
         var random = RandomSource(seed: 1)
         let vocabulary = model.config.vocabSize
         let prompt = (0..<promptTokens).map { _ in Int(random.next() % UInt64(vocabulary)) }
@@ -47,9 +57,34 @@ public enum Benchmark {
             decodeRates.append(Double(generatedTokens) / Date().timeIntervalSince(decodeStart))
         }
         let bandwidth = Compute(threads: threads).measureReadBandwidth()
-        return BenchmarkResult(prefillTokensPerSecond: median(prefillRates), decodeTokensPerSecond: median(decodeRates),
-                               weightBytesPerToken: model.weightBytes, memoryReadGBps: bandwidth,
-                               promptTokens: promptTokens, generatedTokens: generatedTokens, threads: threads)
+        var result = BenchmarkResult(prefillTokensPerSecond: median(prefillRates), decodeTokensPerSecond: median(decodeRates),
+                                     weightBytesPerToken: model.weightBytes, memoryReadGBps: bandwidth,
+                                     promptTokens: promptTokens, generatedTokens: generatedTokens, threads: threads)
+        if batch > 1 {
+            _ = model.forward(ForwardBatch([SequenceChunk(tokens: prompt, startPosition: 0, blockTable: table)]), cache: cache)
+            let shared = Array(table.prefix(promptTokens / blockSize))
+            let tables = (0..<batch).map { s in shared + (0..<Int32(ownBlocks)).map { Int32(promptBlocks) + Int32(s * ownBlocks) + $0 } }
+            result.batch = batch
+            result.batchBaselineTokensPerSecond = median((0..<repeats).map { _ in
+                decodeRate(model, cache: cache, tables: Array(tables.prefix(1)), from: shared.count * blockSize, steps: generatedTokens)
+            })
+            result.batchDecodeTokensPerSecond = median((0..<repeats).map { _ in
+                decodeRate(model, cache: cache, tables: tables, from: shared.count * blockSize, steps: generatedTokens)
+            })
+        }
+        return result
+    }
+
+    /// Aggregate tokens/s of every table's sequence decoding `steps` tokens together after a
+    /// prompt prefix of `from` tokens they share.
+    static func decodeRate(_ model: LanguageModel, cache: PagedKVCache, tables: [[Int32]], from: Int, steps: Int) -> Double {
+        var tokens = (0..<tables.count).map { $0 + 1 }
+        let start = Date()
+        for step in 0..<steps {
+            let chunks = zip(tokens, tables).map { SequenceChunk(tokens: [$0], startPosition: from + step, blockTable: $1) }
+            tokens = model.forward(ForwardBatch(chunks), cache: cache).rows.map(Sampler.argmax)
+        }
+        return Double(steps * tables.count) / Date().timeIntervalSince(start)
     }
 
     static func median(_ values: [Double]) -> Double {

@@ -64,8 +64,8 @@ import TernFormats
         ]
         for (type, rows, columns) in shapes {
             let weights = Self.matrix(type, rows: rows, columns: columns, seed: UInt64(rows * 1000 + columns))
-            // 11 tokens: a full group of eight for the sixteen-row kernel, then a partial one.
-            for tokens in [1, 3, 6, 11] {
+            // 19 tokens: a full group of sixteen for the sixteen-row kernel, then a partial one.
+            for tokens in [1, 3, 6, 19] {
                 let x = Self.random(tokens * columns, seed: UInt64(tokens))
                 #expect(tern_set_kernel_path("scalar") == 0)
                 let reference = Self.matmul(type, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 1)

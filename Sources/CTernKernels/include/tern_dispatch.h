@@ -16,7 +16,7 @@ typedef void (*tern_dot_x4_fn)(const void *w, const tern_block_q8a *x, size_t co
 /// Four interleaved weight rows against four activation rows (x, x + stride, ...): out[token * 4 + row].
 typedef void (*tern_dot_x4_t4_fn)(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[16]);
 
-/// Sixteen packed Q8_0 or Q4_0 rows against `tokens` (1-8) activation rows (x, x + stride, ...): out[token * 16 + row].
+/// Sixteen packed Q8_0 or Q4_0 rows against `tokens` (1-16) activation rows (x, x + stride, ...): out[token * 16 + row].
 typedef void (*tern_dot_x16_fn)(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out);
 
 /// Four weight rows (w, w + row_bytes, ...) against four f32 activation rows (x, x + count, ...):
