@@ -51,6 +51,7 @@ struct BenchCommand: ParsableCommand {
                     ("batch", String(r.batch)),
                     ("batch_decode_tokens_per_s", String(format: "%.2f", r.batchDecodeTokensPerSecond)),
                     ("batch_baseline_tokens_per_s", String(format: "%.2f", r.batchBaselineTokensPerSecond)),
+                    ("batch_speedup", String(format: "%.2f", r.batchSpeedup)),
                     ("threads", String(threads)),
                     ("quantization", "\"\(loading.quantization.rawValue)\""),
                     ("kernels", "\"\(kernels)\""),
@@ -63,7 +64,7 @@ struct BenchCommand: ParsableCommand {
                 kernels \(kernels), \(threads) threads, loaded in \(String(format: "%.2f", loadSeconds)) s
                 prefill \(promptTokens) tokens: \(String(format: "%.1f", r.prefillTokensPerSecond)) tokens/s (\(String(format: "%.1f", prefillShare * 100))% of the \(quantized ? "int8" : "f32") peak at \(String(format: "%.2f", Self.clockGHz)) GHz)
                 decode \(genTokens) tokens: \(String(format: "%.1f", r.decodeTokensPerSecond)) tokens/s
-                \(r.batch > 1 ? "decode \(r.batch) sequences at once after the prompt: \(String(format: "%.1f", r.batchDecodeTokensPerSecond)) tokens/s, \(String(format: "%.2f", r.batchDecodeTokensPerSecond / r.batchBaselineTokensPerSecond))x one sequence (\(String(format: "%.1f", r.batchBaselineTokensPerSecond)))\n" : "")weights per token \(formatBytes(r.weightBytesPerToken)), achieved \(String(format: "%.1f", r.achievedGBps)) GB/s of \(String(format: "%.1f", r.memoryReadGBps)) GB/s measured (\(String(format: "%.0f", r.bandwidthShare * 100))%)
+                \(r.batch > 1 ? "decode \(r.batch) sequences at once after the prompt: \(String(format: "%.1f", r.batchDecodeTokensPerSecond)) tokens/s, \(String(format: "%.2f", r.batchSpeedup))x one sequence (\(String(format: "%.1f", r.batchBaselineTokensPerSecond)))\n" : "")weights per token \(formatBytes(r.weightBytesPerToken)), achieved \(String(format: "%.1f", r.achievedGBps)) GB/s of \(String(format: "%.1f", r.memoryReadGBps)) GB/s measured (\(String(format: "%.0f", r.bandwidthShare * 100))%)
                 """)
             }
         }

@@ -14,10 +14,12 @@ public struct BenchmarkResult: Sendable {
     public var threads: Int
     /// Sequences decoding together in the batched measurement (1: none made).
     public var batch = 1
-    /// Aggregate tokens/s of `batch` sequences decoding together after a shared prompt, and of
-    /// one sequence decoding the same way, so the gain of batching is a ratio from one run.
+    /// Aggregate tokens/s of `batch` sequences decoding together after a shared prompt, of one
+    /// sequence decoding the same way, and the median of their ratios, each repeat timing both
+    /// back to back so that the machine's drift cancels.
     public var batchDecodeTokensPerSecond = 0.0
     public var batchBaselineTokensPerSecond = 0.0
+    public var batchSpeedup = 0.0
 
     /// Weight bytes streamed per second while decoding.
     public var achievedGBps: Double { Double(weightBytesPerToken) * decodeTokensPerSecond / 1e9 }
@@ -64,13 +66,14 @@ public enum Benchmark {
             _ = model.forward(ForwardBatch([SequenceChunk(tokens: prompt, startPosition: 0, blockTable: table)]), cache: cache)
             let shared = Array(table.prefix(promptTokens / blockSize))
             let tables = (0..<batch).map { s in shared + (0..<Int32(ownBlocks)).map { Int32(promptBlocks) + Int32(s * ownBlocks) + $0 } }
+            let pairs = (0..<repeats).map { _ in
+                (decodeRate(model, cache: cache, tables: Array(tables.prefix(1)), from: shared.count * blockSize, steps: generatedTokens),
+                 decodeRate(model, cache: cache, tables: tables, from: shared.count * blockSize, steps: generatedTokens))
+            }
             result.batch = batch
-            result.batchBaselineTokensPerSecond = median((0..<repeats).map { _ in
-                decodeRate(model, cache: cache, tables: Array(tables.prefix(1)), from: shared.count * blockSize, steps: generatedTokens)
-            })
-            result.batchDecodeTokensPerSecond = median((0..<repeats).map { _ in
-                decodeRate(model, cache: cache, tables: tables, from: shared.count * blockSize, steps: generatedTokens)
-            })
+            result.batchBaselineTokensPerSecond = median(pairs.map(\.0))
+            result.batchDecodeTokensPerSecond = median(pairs.map(\.1))
+            result.batchSpeedup = median(pairs.map { $0.1 / $0.0 })
         }
         return result
     }
