@@ -114,48 +114,72 @@ TERN_TARGET static void dot_q8_0x4_t4_avx512(const void *w, const tern_block_q8a
     }
 }
 
-/// T tokens (1-16) against sixteen packed rows: every lane is one row, so a block is eight VNNI
-/// products per token with no shuffles or lane sums. The weights are the unsigned operand: Q8_0
-/// stored plus 128, Q4_0 nibbles as they are (q = w + 8); the offset times sum(a) per block is
-/// subtracted with the activation block's stored scaled sum s.
-#define PREFETCH_BLOCKS 4
+/// The formats the sixteen-row kernel reads, all as 32-weight sub-blocks: unsigned weights q with
+/// a per-row scale and offset, weight = scale * q - offset.
+enum { X16_Q8_0, X16_Q4_0, X16_Q4_K };
 
-TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const void *w, int q4, const tern_block_q8a *x,
-                                                                       size_t stride, size_t blocks, const int T, float *out) {
-    const tern_block_q8_0x16 *b8 = w;
-    const tern_block_q4_0x16 *b4 = w;
+/// Sub-block sb of a sixteen-row group: its eight VNNI weight vectors, scales and offsets.
+TERN_TARGET static inline __attribute__((always_inline)) void x16_sub_block(const void *w, int format, size_t sb, __m512i v[8],
+                                                                            __m512 *scale, __m512 *offset) {
     const __m512i low = _mm512_set1_epi8(0x0F);
+    const uint8_t (*nibbles)[16][4];
+    if (format == X16_Q8_0) {
+        const tern_block_q8_0x16 *b = (const tern_block_q8_0x16 *)w + sb;
+        for (int j = 0; j < 8; j++) v[j] = _mm512_loadu_si512(b->qs[j]);
+        *scale = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
+        *offset = _mm512_mul_ps(*scale, _mm512_set1_ps(128.0f));  // stored as w + 128
+        return;
+    }
+    if (format == X16_Q4_0) {
+        const tern_block_q4_0x16 *b = (const tern_block_q4_0x16 *)w + sb;
+        nibbles = b->qs;
+        *scale = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
+        *offset = _mm512_mul_ps(*scale, _mm512_set1_ps(8.0f));  // q = w / d + 8
+    } else {
+        const tern_block_q4_kx16 *b = (const tern_block_q4_kx16 *)w + sb / 8;
+        size_t j = sb % 8;
+        nibbles = b->qs[j];
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
+        __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->dmin));
+        *scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)b->scales[j]))));
+        *offset = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)b->mins[j]))));
+    }
+    for (int j = 0; j < 4; j++) {
+        __m512i packed = _mm512_loadu_si512(nibbles[j]);
+        v[j] = _mm512_and_si512(packed, low);
+        v[j + 4] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low);
+    }
+}
+
+#define PREFETCH_SUB_BLOCKS 4
+
+/// T tokens (1-16) against sixteen packed rows: every lane is one row, so a sub-block is eight
+/// VNNI products per token with no shuffles or lane sums. The weights are the unsigned operand;
+/// their offset times sum(a) per sub-block is subtracted with the activation block's stored sum s.
+TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const void *w, int format, const tern_block_q8a *x,
+                                                                       size_t stride, size_t sub_blocks, const int T, float *out) {
+    // Bytes per sub-block of sixteen rows, to prefetch the weights a few sub-blocks ahead.
+    size_t stride_bytes = format == X16_Q8_0 ? sizeof(tern_block_q8_0x16)
+        : format == X16_Q4_0 ? sizeof(tern_block_q4_0x16) : sizeof(tern_block_q4_kx16) / 8;
     __m512 acc[16];
 #pragma clang loop unroll(full)
     for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
-    const char *bytes = w;
-    size_t block_bytes = q4 ? sizeof(tern_block_q4_0x16) : sizeof(tern_block_q8_0x16);
-    for (size_t k = 0; k < blocks; k++) {
-        // Weights stream from memory once per step: ask for a later block while this one computes
-        // (a single token is bound by memory alone, and the hardware prefetcher serves it best).
+    for (size_t sb = 0; sb < sub_blocks; sb++) {
+        // Weights stream from memory once per step: ask for a later sub-block while this one
+        // computes (a single token is bound by memory alone, and the hardware prefetcher serves it best).
         if (T > 1)
-            for (size_t line = 0; line < block_bytes; line += 64) _mm_prefetch(bytes + (k + PREFETCH_BLOCKS) * block_bytes + line, _MM_HINT_T0);
+            for (size_t line = 0; line < stride_bytes; line += 64)
+                _mm_prefetch((const char *)w + (sb + PREFETCH_SUB_BLOCKS) * stride_bytes + line, _MM_HINT_T0);
         __m512i v[8];
-        __m512 d;
-        if (q4) {
-            for (int j = 0; j < 4; j++) {
-                __m512i packed = _mm512_loadu_si512(b4[k].qs[j]);
-                v[j] = _mm512_and_si512(packed, low);
-                v[j + 4] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low);
-            }
-            d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b4[k].d));
-        } else {
-            for (int j = 0; j < 8; j++) v[j] = _mm512_loadu_si512(b8[k].qs[j]);
-            d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b8[k].d));
-        }
-        __m512 offset = _mm512_mul_ps(d, _mm512_set1_ps(q4 ? 8.0f : 128.0f));
+        __m512 scale, offset;
+        x16_sub_block(w, format, sb, v, &scale, &offset);
 #pragma clang loop unroll(full)
         for (int t = 0; t < T; t++) {
-            const tern_block_q8a *a = x + t * stride + k;
+            const tern_block_q8a *a = x + t * stride + sb;
             const int32_t *quads = (const int32_t *)a->qs;
             __m512i sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(quads[0]));
             for (int j = 1; j < 8; j++) sum = _mm512_dpbusd_epi32(sum, v[j], _mm512_set1_epi32(quads[j]));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(d, _mm512_set1_ps(a->d)), acc[t]);
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(scale, _mm512_set1_ps(a->d)), acc[t]);
             acc[t] = _mm512_fnmadd_ps(offset, _mm512_set1_ps(a->s), acc[t]);
         }
     }
@@ -163,20 +187,21 @@ TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const voi
     for (int t = 0; t < T; t++) _mm512_storeu_ps(out + 16 * t, acc[t]);
 }
 
-#define X16_CASE(n) case n: x16_tile(w, nibbles, x, stride, blocks, n, out); break;
-#define X16_KERNEL(name, q4)                                                                                     \
+#define X16_CASE(n) case n: x16_tile(w, format, x, stride, blocks, n, out); break;
+#define X16_KERNEL(name, kind)                                                                                     \
     TERN_TARGET static void name(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) { \
         size_t blocks = count / TERN_QK;                                                                         \
-        const int nibbles = q4;                                                                                  \
+        const int format = kind;                                                                                 \
         switch (tokens) {                                                                                        \
         X16_CASE(1) X16_CASE(2) X16_CASE(3) X16_CASE(4) X16_CASE(5) X16_CASE(6) X16_CASE(7) X16_CASE(8)         \
         X16_CASE(9) X16_CASE(10) X16_CASE(11) X16_CASE(12) X16_CASE(13) X16_CASE(14) X16_CASE(15)               \
-        default: x16_tile(w, nibbles, x, stride, blocks, 16, out); break;                                             \
+        default: x16_tile(w, format, x, stride, blocks, 16, out); break;                                             \
         }                                                                                                        \
     }
 
-X16_KERNEL(dot_q8_0x16_avx512, 0)
-X16_KERNEL(dot_q4_0x16_avx512, 1)
+X16_KERNEL(dot_q8_0x16_avx512, X16_Q8_0)
+X16_KERNEL(dot_q4_0x16_avx512, X16_Q4_0)
+X16_KERNEL(dot_q4_kx16_avx512, X16_Q4_K)
 
 /// Sixteen weights of row r as f32, for each 16- or 32-bit type.
 #define LOAD_F32(p, i) _mm512_loadu_ps((const float *)(p) + (i))
@@ -242,7 +267,7 @@ const tern_kernel_table *tern_kernels_avx512(void) {
     static const tern_kernel_table table = {
         "avx512", dot1_f32_avx512, dot1_f16_avx512, dot1_bf16_avx512, dot_q8_0_avx512, dot_q4_0_avx512, dot_q4_k_avx512, dot4_q8_0_avx512, dot4_q4_0_avx512,
         dot_q4_0x4_avx512, dot_q8_0x4_avx512, dot_q4_0x4_t4_avx512, dot_q8_0x4_t4_avx512,
-        dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512, dot_q8_0x16_avx512, dot_q4_0x16_avx512,
+        dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512, dot_q8_0x16_avx512, dot_q4_0x16_avx512, dot_q4_kx16_avx512,
     };
     int ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
         && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");

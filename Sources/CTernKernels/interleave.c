@@ -1,5 +1,5 @@
-// The interleaved Q4_0 / Q8_0 layouts (four rows block by block; sixteen Q8_0 rows packed for
-// VNNI): building them, reading a row back, and the reference kernels.
+// The interleaved layouts (Q4_0 / Q8_0 four rows block by block; Q8_0, Q4_0 and Q4_K sixteen rows
+// packed for VNNI): building them, reading a row back, and the reference kernels.
 #include "CTernKernels.h"
 #include <string.h>
 
@@ -33,9 +33,33 @@ static void interleave_x4(const interleave_task *t, size_t g) {
     }
 }
 
+/// Sixteen-row Q4_K groups: scales and mins unpacked, each sub-block's nibbles as Q4_0x16 has them.
+static void interleave_q4_kx16(const interleave_task *t, size_t g) {
+    size_t blocks = t->columns / TERN_QK_K;
+    for (size_t k = 0; k < blocks; k++) {
+        tern_block_q4_kx16 *out = (tern_block_q4_kx16 *)t->target + g * blocks + k;
+        for (size_t r = 0; r < 16; r++) {
+            const tern_block_q4_k *from = (const tern_block_q4_k *)t->source + (g * 16 + r) * blocks + k;
+            out->d[r] = from->d;
+            out->dmin[r] = from->dmin;
+            for (int j = 0; j < 8; j++) {
+                tern_q4k_scale_min(j, from->scales, &out->scales[j][r], &out->mins[j][r]);
+                for (int i = 0; i < TERN_QK / 2; i++) {
+                    int low = tern_q4k_quant(from->qs, j, i), high = tern_q4k_quant(from->qs, j, i + TERN_QK / 2);
+                    out->qs[j][i / 4][r][i % 4] = (uint8_t)(low | high << 4);
+                }
+            }
+        }
+    }
+}
+
 /// Sixteen-row groups: Q8_0 weights regrouped by four and offset by 128 (tern_block_q8_0x16),
 /// Q4_0 nibbles regrouped by four, weights i and i + 16 sharing a byte (tern_block_q4_0x16).
 static void interleave_x16(const interleave_task *t, size_t g) {
+    if (t->type == TERN_WEIGHT_Q4_K) {
+        interleave_q4_kx16(t, g);
+        return;
+    }
     size_t blocks = t->columns / TERN_QK;
     for (size_t k = 0; k < blocks; k++) {
         for (size_t r = 0; r < 16; r++) {
@@ -59,7 +83,7 @@ static void interleave_x16(const interleave_task *t, size_t g) {
 /// Interleaves this thread's share of row groups.
 static void interleave_part(void *context, int thread, int threads) {
     const interleave_task *t = context;
-    size_t size = t->layout == TERN_WEIGHT_Q8_0X16 || t->layout == TERN_WEIGHT_Q4_0X16 ? 16 : 4, groups = t->rows / size;
+    size_t size = t->layout == TERN_WEIGHT_Q8_0X4 || t->layout == TERN_WEIGHT_Q4_0X4 ? 4 : 16, groups = t->rows / size;
     for (size_t g = groups * thread / threads; g < groups * (thread + 1) / threads; g++) {
         if (size == 16) interleave_x16(t, g); else interleave_x4(t, g);
     }
@@ -76,6 +100,22 @@ void tern_matrix_row(int type, const void *matrix, size_t row, size_t columns, f
         for (size_t k = 0; k < columns / TERN_QK; k++) {
             float d = tern_f16_to_f32(b[k].d[row % 16]);
             for (int i = 0; i < TERN_QK; i++) dst[k * TERN_QK + i] = d * (float)((int)b[k].qs[i / 4][row % 16][i % 4] - 128);
+        }
+        return;
+    }
+    if (type == TERN_WEIGHT_Q4_KX16) {
+        const tern_block_q4_kx16 *b = (const tern_block_q4_kx16 *)matrix + (row / 16) * (columns / TERN_QK_K);
+        size_t r = row % 16;
+        for (size_t k = 0; k < columns / TERN_QK_K; k++) {
+            float d = tern_f16_to_f32(b[k].d[r]), dmin = tern_f16_to_f32(b[k].dmin[r]);
+            for (int j = 0; j < 8; j++) {
+                for (int i = 0; i < TERN_QK / 2; i++) {
+                    uint8_t q = b[k].qs[j][i / 4][r][i % 4];
+                    float *out = dst + k * TERN_QK_K + j * TERN_QK;
+                    out[i] = d * b[k].scales[j][r] * (q & 0xF) - dmin * b[k].mins[j][r];
+                    out[i + 16] = d * b[k].scales[j][r] * (q >> 4) - dmin * b[k].mins[j][r];
+                }
+            }
         }
         return;
     }
@@ -169,10 +209,33 @@ void tern_dot_q4_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stri
     }
 }
 
+void tern_dot_q4_kx16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
+    const tern_block_q4_kx16 *b = w;
+    for (size_t t = 0; t < tokens; t++) {
+        for (int r = 0; r < 16; r++) {
+            float sum = 0;
+            for (size_t k = 0; k < count / TERN_QK_K; k++) {
+                float d = tern_f16_to_f32(b[k].d[r]), dmin = tern_f16_to_f32(b[k].dmin[r]);
+                for (int j = 0; j < 8; j++) {
+                    const tern_block_q8a *a = x + t * stride + 8 * k + j;
+                    int acc = 0;
+                    for (int i = 0; i < TERN_QK / 2; i++) {
+                        uint8_t q = b[k].qs[j][i / 4][r][i % 4];
+                        acc += (q & 0xF) * a->qs[i] + (q >> 4) * a->qs[i + 16];
+                    }
+                    sum += d * b[k].scales[j][r] * a->d * (float)acc - dmin * b[k].mins[j][r] * a->s;
+                }
+            }
+            out[t * 16 + r] = sum;
+        }
+    }
+}
+
 int tern_interleaved_layout(int type, size_t rows) {
     const tern_kernel_table *k = tern_kernels();
     if (type == TERN_WEIGHT_Q8_0 && rows % 16 == 0 && k->dot_q8_0x16 != tern_dot_q8_0x16_scalar) return TERN_WEIGHT_Q8_0X16;
     if (type == TERN_WEIGHT_Q4_0 && rows % 16 == 0 && k->dot_q4_0x16 != tern_dot_q4_0x16_scalar) return TERN_WEIGHT_Q4_0X16;
+    if (type == TERN_WEIGHT_Q4_K && rows % 16 == 0 && k->dot_q4_kx16 != tern_dot_q4_kx16_scalar) return TERN_WEIGHT_Q4_KX16;
     if (rows % 4 != 0) return type;
     if (type == TERN_WEIGHT_Q4_0 && k->dot_q4_0x4 != tern_dot_q4_0x4_scalar) return TERN_WEIGHT_Q4_0X4;
     if (type == TERN_WEIGHT_Q8_0 && k->dot_q8_0x4 != tern_dot_q8_0x4_scalar) return TERN_WEIGHT_Q8_0X4;

@@ -20,12 +20,12 @@ typedef struct {
     const tern_kernel_table *kernels;
 } matmul_task;
 
-static int is_interleaved(int type) {
-    return type == TERN_WEIGHT_Q4_0X4 || type == TERN_WEIGHT_Q8_0X4 || type == TERN_WEIGHT_Q8_0X16 || type == TERN_WEIGHT_Q4_0X16;
+static int is_sixteen_rows(int type) {
+    return type == TERN_WEIGHT_Q8_0X16 || type == TERN_WEIGHT_Q4_0X16 || type == TERN_WEIGHT_Q4_KX16;
 }
 
-static int is_sixteen_rows(int type) {
-    return type == TERN_WEIGHT_Q8_0X16 || type == TERN_WEIGHT_Q4_0X16;
+static int is_interleaved(int type) {
+    return type == TERN_WEIGHT_Q4_0X4 || type == TERN_WEIGHT_Q8_0X4 || is_sixteen_rows(type);
 }
 
 /// Rows an interleaved layout packs together; a thread's share of a matrix is whole groups of them.
@@ -70,7 +70,8 @@ static void row_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, s
 /// the group's weights stay in cache while every token passes over them.
 static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq) {
     size_t group_bytes = 16 * tern_quant_row_bytes(mat->type, t->k);
-    tern_dot_x16_fn dot = mat->type == TERN_WEIGHT_Q8_0X16 ? t->kernels->dot_q8_0x16 : t->kernels->dot_q4_0x16;
+    tern_dot_x16_fn dot = mat->type == TERN_WEIGHT_Q8_0X16 ? t->kernels->dot_q8_0x16
+        : mat->type == TERN_WEIGHT_Q4_0X16 ? t->kernels->dot_q4_0x16 : t->kernels->dot_q4_kx16;
     float tile[16 * 16];
     for (size_t r = first; r < last; r += 16) {
         const char *group = (const char *)mat->weights + (r / 16) * group_bytes;

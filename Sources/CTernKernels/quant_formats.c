@@ -13,6 +13,7 @@ size_t tern_quant_row_bytes(int type, size_t count) {
     case TERN_WEIGHT_Q8_0: case TERN_WEIGHT_Q8_0X4: case TERN_WEIGHT_Q8_0X16: return count / TERN_QK * sizeof(tern_block_q8_0);
     case TERN_WEIGHT_Q4_0: case TERN_WEIGHT_Q4_0X4: case TERN_WEIGHT_Q4_0X16: return count / TERN_QK * sizeof(tern_block_q4_0);
     case TERN_WEIGHT_Q4_K: return count / TERN_QK_K * sizeof(tern_block_q4_k);
+    case TERN_WEIGHT_Q4_KX16: return count / TERN_QK_K * (sizeof(tern_block_q4_kx16) / 16);
     case TERN_WEIGHT_F32: return count * 4;
     default: return count * 2;
     }

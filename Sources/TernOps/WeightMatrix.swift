@@ -8,7 +8,7 @@ public enum WeightType: Int32, Sendable, CaseIterable {
     case f32 = 0, f16 = 1, bf16 = 2, q8_0 = 3, q4_0 = 4, q4_k = 5
     /// In memory only, for speed: Q4_0 / Q8_0 with four rows interleaved block by block, and Q8_0
     /// with sixteen rows packed for AVX-512 VNNI.
-    case q4_0x4 = 6, q8_0x4 = 7, q8_0x16 = 8, q4_0x16 = 9
+    case q4_0x4 = 6, q8_0x4 = 7, q8_0x16 = 8, q4_0x16 = 9, q4_kx16 = 10
 
     init(_ dtype: TensorDType) {
         switch dtype {
@@ -29,7 +29,7 @@ public enum WeightType: Int32, Sendable, CaseIterable {
         case .bf16: return .bf16
         case .q8_0, .q8_0x4, .q8_0x16: return .q8_0
         case .q4_0, .q4_0x4, .q4_0x16: return .q4_0
-        case .q4_k: return .q4_k
+        case .q4_k, .q4_kx16: return .q4_k
         }
     }
 
@@ -116,7 +116,8 @@ public struct WeightMatrix: @unchecked Sendable {
     /// fours (or sixteens) are interleaved where the CPU has kernels for that layout; others stay as they are.
     public func interleavedForSpeed(compute: Compute) -> WeightMatrix {
         guard let layout = WeightType(rawValue: tern_interleaved_layout(type.rawValue, rows)), layout != type else { return self }
-        let interleaved = WeightMatrix(type: layout, rows: rows, columns: columns, buffer: OwnedBuffer(bytes: byteCount))
+        let interleaved = WeightMatrix(type: layout, rows: rows, columns: columns,
+                                       buffer: OwnedBuffer(bytes: rows * tern_quant_row_bytes(layout.rawValue, columns)))
         tern_interleave_rows(compute.pool, type.rawValue, layout.rawValue, data, UnsafeMutableRawPointer(mutating: interleaved.data), rows, columns)
         return interleaved
     }

@@ -17,10 +17,11 @@ enum tern_weight_type {
     // kernel call reads four rows with contiguous loads (made at load time for decode speed).
     TERN_WEIGHT_Q4_0X4 = 6,
     TERN_WEIGHT_Q8_0X4 = 7,
-    // Q8_0 / Q4_0 with sixteen rows packed for VNNI (tern_block_q8_0x16, tern_block_q4_0x16),
-    // where AVX-512 VNNI runs them.
+    // Q8_0 / Q4_0 / Q4_K with sixteen rows packed for VNNI (tern_block_q8_0x16, tern_block_q4_0x16,
+    // tern_block_q4_kx16), where AVX-512 VNNI runs them.
     TERN_WEIGHT_Q8_0X16 = 8,
     TERN_WEIGHT_Q4_0X16 = 9,
+    TERN_WEIGHT_Q4_KX16 = 10,
 };
 
 #include "tern_quant.h"

@@ -52,6 +52,15 @@ typedef struct {
     uint8_t qs[TERN_QK / 8][16][4];
 } tern_block_q4_0x16;
 
+/// Super-block k of sixteen Q4_K rows packed for VNNI: the rows' super-block scales, their 6-bit
+/// sub-block scales and mins unpacked, and each 32-weight sub-block's nibbles laid out as in
+/// tern_block_q4_0x16. Weight = d * scale * q - dmin * min.
+typedef struct {
+    uint16_t d[16], dmin[16];
+    uint8_t scales[8][16], mins[8][16];
+    uint8_t qs[8][TERN_QK / 8][16][4];
+} tern_block_q4_kx16;
+
 /// An activation block: 32 signed bytes with their scale, and the scale times their sum.
 typedef struct {
     float d;
