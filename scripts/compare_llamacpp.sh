@@ -2,13 +2,16 @@
 # Tern and llama.cpp on the same shapes and weight types, in one run, alternating so that the
 # machine's drift hits both alike. Needs: shape models from make_shape_models.py, their GGUF
 # twins from make_llamacpp_gguf.py, and LLAMA_BENCH pointing at a llama-bench binary.
-# Usage: LLAMA_BENCH=/path/llama-bench scripts/compare_llamacpp.sh MODELS_DIR qwen2.5-0.5b "q8_0 q4_0 none"
+# A Q4_K twin comes from llama.cpp's own quantizer (`llama-quantize --pure --output-tensor-type q8_0
+# --token-embedding-type q8_0 F16.gguf OUT.gguf Q4_K_S`); a type whose twin is missing is skipped.
+# Usage: LLAMA_BENCH=/path/llama-bench scripts/compare_llamacpp.sh MODELS_DIR qwen2.5-0.5b "q8_0 q4_0 q4_k none"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 models=$1 shape=$2 types=${3:-"q8_0 q4_0 none"}
 swift build -c release --product tern >/dev/null
 for q in $types; do
     gguf="$models/$shape-${q/none/f16}.gguf"
+    [ -f "$gguf" ] || { echo "== $shape $q: no $gguf, skipped"; continue; }
     echo "== $shape $q"
     .build/release/tern bench --model "$models/$shape" --quantization "$q" --prompt-tokens 512 --gen-tokens 128 --repeats 3 --json
     LD_LIBRARY_PATH="$(dirname "$LLAMA_BENCH")" "$LLAMA_BENCH" -m "$gguf" -p 512 -n 128 -t 2 -r 3 -o csv 2>/dev/null \
