@@ -203,6 +203,56 @@ X16_KERNEL(dot_q8_0x16_avx512, X16_Q8_0)
 X16_KERNEL(dot_q4_0x16_avx512, X16_Q4_0)
 X16_KERNEL(dot_q4_kx16_avx512, X16_Q4_K)
 
+/// T tokens (1-16) against sixteen interleaved 16-bit rows: each column of the group is one vector
+/// of sixteen weights, multiplied by each token's activation broadcast. One token alone keeps four
+/// running sums (the FMA latency would otherwise bound it); many tokens are independent already.
+TERN_TARGET static inline __attribute__((always_inline)) void halves_x16_tile(const uint16_t *w, int bf16, const float *x, size_t count,
+                                                                              const int T, float *out) {
+    enum { U = 4 };
+    const int parts = T >= 4 ? 1 : U;
+    __m512 acc[16][U];
+#pragma clang loop unroll(full)
+    for (int t = 0; t < T; t++)
+        for (int u = 0; u < U; u++) acc[t][u] = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + parts <= count; i += parts) {
+        if (T > 1) _mm_prefetch((const char *)(w + (i + 64) * 16), _MM_HINT_T0);
+#pragma clang loop unroll(full)
+        for (int u = 0; u < parts; u++) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(w + (i + u) * 16));
+            __m512 v = bf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16)) : _mm512_cvtph_ps(raw);
+#pragma clang loop unroll(full)
+            for (int t = 0; t < T; t++) acc[t][u] = _mm512_fmadd_ps(v, _mm512_set1_ps(x[t * count + i + u]), acc[t][u]);
+        }
+    }
+    for (; i < count; i++) {
+        __m256i raw = _mm256_loadu_si256((const __m256i *)(w + i * 16));
+        __m512 v = bf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16)) : _mm512_cvtph_ps(raw);
+        for (int t = 0; t < T; t++) acc[t][0] = _mm512_fmadd_ps(v, _mm512_set1_ps(x[t * count + i]), acc[t][0]);
+    }
+#pragma clang loop unroll(full)
+    for (int t = 0; t < T; t++) {
+        __m512 sum = acc[t][0];
+        for (int u = 1; u < parts; u++) sum = _mm512_add_ps(sum, acc[t][u]);
+        _mm512_storeu_ps(out + 16 * t, sum);
+    }
+}
+
+#define HALVES_CASE(n) case n: halves_x16_tile(w, bf16, x, count, n, out); break;
+#define HALVES_KERNEL(name, is_bf16)                                                                             \
+    TERN_TARGET static void name(const void *w, const float *x, size_t count, size_t tokens, float *out) {      \
+        const int bf16 = is_bf16;                                                                                \
+        switch (tokens) {                                                                                        \
+        HALVES_CASE(1) HALVES_CASE(2) HALVES_CASE(3) HALVES_CASE(4) HALVES_CASE(5) HALVES_CASE(6) HALVES_CASE(7) \
+        HALVES_CASE(8) HALVES_CASE(9) HALVES_CASE(10) HALVES_CASE(11) HALVES_CASE(12) HALVES_CASE(13)            \
+        HALVES_CASE(14) HALVES_CASE(15)                                                                          \
+        default: halves_x16_tile(w, bf16, x, count, 16, out); break;                                             \
+        }                                                                                                        \
+    }
+
+HALVES_KERNEL(dot_f16x16_avx512, 0)
+HALVES_KERNEL(dot_bf16x16_avx512, 1)
+
 /// Sixteen weights of row r as f32, for each 16- or 32-bit type.
 #define LOAD_F32(p, i) _mm512_loadu_ps((const float *)(p) + (i))
 #define LOAD_F16(p, i) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)(p) + (i))))
@@ -268,6 +318,7 @@ const tern_kernel_table *tern_kernels_avx512(void) {
         "avx512", dot1_f32_avx512, dot1_f16_avx512, dot1_bf16_avx512, dot_q8_0_avx512, dot_q4_0_avx512, dot_q4_k_avx512, dot4_q8_0_avx512, dot4_q4_0_avx512,
         dot_q4_0x4_avx512, dot_q8_0x4_avx512, dot_q4_0x4_t4_avx512, dot_q8_0x4_t4_avx512,
         dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512, dot_q8_0x16_avx512, dot_q4_0x16_avx512, dot_q4_kx16_avx512,
+        dot_f16x16_avx512, dot_bf16x16_avx512,
     };
     int ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
         && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");

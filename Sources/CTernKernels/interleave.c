@@ -1,5 +1,6 @@
 // The interleaved layouts (Q4_0 / Q8_0 four rows block by block; Q8_0, Q4_0 and Q4_K sixteen rows
-// packed for VNNI): building them, reading a row back, and the reference kernels.
+// packed for VNNI; F16 / BF16 sixteen rows element by element): building them, reading a row
+// back, and the reference kernels.
 #include "CTernKernels.h"
 #include <string.h>
 
@@ -80,12 +81,22 @@ static void interleave_x16(const interleave_task *t, size_t g) {
     }
 }
 
+/// Sixteen-row 16-bit groups: element i of the sixteen rows side by side.
+static void interleave_halves(const interleave_task *t, size_t g) {
+    const uint16_t *src = (const uint16_t *)t->source + g * 16 * t->columns;
+    uint16_t *out = (uint16_t *)t->target + g * 16 * t->columns;
+    for (size_t i = 0; i < t->columns; i++)
+        for (size_t r = 0; r < 16; r++) out[i * 16 + r] = src[r * t->columns + i];
+}
+
 /// Interleaves this thread's share of row groups.
 static void interleave_part(void *context, int thread, int threads) {
     const interleave_task *t = context;
     size_t size = t->layout == TERN_WEIGHT_Q8_0X4 || t->layout == TERN_WEIGHT_Q4_0X4 ? 4 : 16, groups = t->rows / size;
     for (size_t g = groups * thread / threads; g < groups * (thread + 1) / threads; g++) {
-        if (size == 16) interleave_x16(t, g); else interleave_x4(t, g);
+        if (t->type == TERN_WEIGHT_F16 || t->type == TERN_WEIGHT_BF16) interleave_halves(t, g);
+        else if (size == 16) interleave_x16(t, g);
+        else interleave_x4(t, g);
     }
 }
 
@@ -95,6 +106,12 @@ void tern_interleave_rows(tern_pool *pool, int type, int layout, const void *sou
 }
 
 void tern_matrix_row(int type, const void *matrix, size_t row, size_t columns, float *dst) {
+    if (type == TERN_WEIGHT_F16X16 || type == TERN_WEIGHT_BF16X16) {
+        const uint16_t *group = (const uint16_t *)matrix + (row / 16) * 16 * columns + row % 16;
+        for (size_t i = 0; i < columns; i++)
+            dst[i] = type == TERN_WEIGHT_F16X16 ? tern_f16_to_f32(group[i * 16]) : tern_bf16_to_f32(group[i * 16]);
+        return;
+    }
     if (type == TERN_WEIGHT_Q8_0X16) {
         const tern_block_q8_0x16 *b = (const tern_block_q8_0x16 *)matrix + (row / 16) * (columns / TERN_QK);
         for (size_t k = 0; k < columns / TERN_QK; k++) {
@@ -231,11 +248,32 @@ void tern_dot_q4_kx16_scalar(const void *w, const tern_block_q8a *x, size_t stri
     }
 }
 
+static void dot_halves_x16(int bf16, const void *w, const float *x, size_t count, size_t tokens, float *out) {
+    const uint16_t *h = w;
+    for (size_t t = 0; t < tokens; t++)
+        for (int r = 0; r < 16; r++) {
+            float sum = 0;
+            for (size_t i = 0; i < count; i++)
+                sum += (bf16 ? tern_bf16_to_f32(h[i * 16 + r]) : tern_f16_to_f32(h[i * 16 + r])) * x[t * count + i];
+            out[t * 16 + r] = sum;
+        }
+}
+
+void tern_dot_f16x16_scalar(const void *w, const float *x, size_t count, size_t tokens, float *out) {
+    dot_halves_x16(0, w, x, count, tokens, out);
+}
+
+void tern_dot_bf16x16_scalar(const void *w, const float *x, size_t count, size_t tokens, float *out) {
+    dot_halves_x16(1, w, x, count, tokens, out);
+}
+
 int tern_interleaved_layout(int type, size_t rows) {
     const tern_kernel_table *k = tern_kernels();
     if (type == TERN_WEIGHT_Q8_0 && rows % 16 == 0 && k->dot_q8_0x16 != tern_dot_q8_0x16_scalar) return TERN_WEIGHT_Q8_0X16;
     if (type == TERN_WEIGHT_Q4_0 && rows % 16 == 0 && k->dot_q4_0x16 != tern_dot_q4_0x16_scalar) return TERN_WEIGHT_Q4_0X16;
     if (type == TERN_WEIGHT_Q4_K && rows % 16 == 0 && k->dot_q4_kx16 != tern_dot_q4_kx16_scalar) return TERN_WEIGHT_Q4_KX16;
+    if (type == TERN_WEIGHT_F16 && rows % 16 == 0 && k->dot_f16x16 != tern_dot_f16x16_scalar) return TERN_WEIGHT_F16X16;
+    if (type == TERN_WEIGHT_BF16 && rows % 16 == 0 && k->dot_bf16x16 != tern_dot_bf16x16_scalar) return TERN_WEIGHT_BF16X16;
     if (rows % 4 != 0) return type;
     if (type == TERN_WEIGHT_Q4_0 && k->dot_q4_0x4 != tern_dot_q4_0x4_scalar) return TERN_WEIGHT_Q4_0X4;
     if (type == TERN_WEIGHT_Q8_0 && k->dot_q8_0x4 != tern_dot_q8_0x4_scalar) return TERN_WEIGHT_Q8_0X4;

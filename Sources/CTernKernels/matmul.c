@@ -20,8 +20,12 @@ typedef struct {
     const tern_kernel_table *kernels;
 } matmul_task;
 
+static int is_sixteen_halves(int type) {
+    return type == TERN_WEIGHT_F16X16 || type == TERN_WEIGHT_BF16X16;
+}
+
 static int is_sixteen_rows(int type) {
-    return type == TERN_WEIGHT_Q8_0X16 || type == TERN_WEIGHT_Q4_0X16 || type == TERN_WEIGHT_Q4_KX16;
+    return type == TERN_WEIGHT_Q8_0X16 || type == TERN_WEIGHT_Q4_0X16 || type == TERN_WEIGHT_Q4_KX16 || is_sixteen_halves(type);
 }
 
 static int is_interleaved(int type) {
@@ -34,7 +38,7 @@ static size_t group_rows(int type) {
 }
 
 static int is_quantized(int type) {
-    return type == TERN_WEIGHT_Q8_0 || type == TERN_WEIGHT_Q4_0 || type == TERN_WEIGHT_Q4_K || is_interleaved(type);
+    return type == TERN_WEIGHT_Q8_0 || type == TERN_WEIGHT_Q4_0 || type == TERN_WEIGHT_Q4_K || (is_interleaved(type) && !is_sixteen_halves(type));
 }
 
 /// Rows first..last (multiples of 4) of a four-row interleaved matrix, in tiles of rows x tokens
@@ -66,20 +70,28 @@ static void row_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, s
     }
 }
 
+/// Writes a sixteen-row kernel's tile (out[token * 16 + row]) into the matrix's output rows.
+static void store_tile(const tern_matrix *mat, const float *tile, size_t row, size_t token, size_t tokens) {
+    for (size_t u = 0; u < tokens; u++)
+        for (int j = 0; j < 16; j++) mat->out[(token + u) * mat->rows + row + j] = tile[16 * u + j];
+}
+
 /// Rows first..last (multiples of 16) of a sixteen-row packed matrix, sixteen tokens per call:
-/// the group's weights stay in cache while every token passes over them.
+/// the group's weights stay in cache while every token passes over them. 16-bit groups read the
+/// f32 activations, quantized groups the 8-bit ones.
 static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq) {
     size_t group_bytes = 16 * tern_quant_row_bytes(mat->type, t->k);
-    tern_dot_x16_fn dot = mat->type == TERN_WEIGHT_Q8_0X16 ? t->kernels->dot_q8_0x16
+    tern_dot_x16_f_fn dot_f = mat->type == TERN_WEIGHT_F16X16 ? t->kernels->dot_f16x16 : t->kernels->dot_bf16x16;
+    tern_dot_x16_fn dot_q = mat->type == TERN_WEIGHT_Q8_0X16 ? t->kernels->dot_q8_0x16
         : mat->type == TERN_WEIGHT_Q4_0X16 ? t->kernels->dot_q4_0x16 : t->kernels->dot_q4_kx16;
     float tile[16 * 16];
     for (size_t r = first; r < last; r += 16) {
         const char *group = (const char *)mat->weights + (r / 16) * group_bytes;
         for (size_t i = 0; i < t->n; i += 16) {
             size_t tokens = t->n - i < 16 ? t->n - i : 16;
-            dot(group, xq + i * t->blocks, t->blocks, t->k, tokens, tile);
-            for (size_t u = 0; u < tokens; u++)
-                for (int j = 0; j < 16; j++) mat->out[(i + u) * mat->rows + r + j] = tile[16 * u + j];
+            if (is_sixteen_halves(mat->type)) dot_f(group, t->x + i * t->k, t->k, tokens, tile);
+            else dot_q(group, xq + i * t->blocks, t->blocks, t->k, tokens, tile);
+            store_tile(mat, tile, r, i, tokens);
         }
     }
 }

@@ -8,7 +8,7 @@ public enum WeightType: Int32, Sendable, CaseIterable {
     case f32 = 0, f16 = 1, bf16 = 2, q8_0 = 3, q4_0 = 4, q4_k = 5
     /// In memory only, for speed: Q4_0 / Q8_0 with four rows interleaved block by block, and Q8_0
     /// with sixteen rows packed for AVX-512 VNNI.
-    case q4_0x4 = 6, q8_0x4 = 7, q8_0x16 = 8, q4_0x16 = 9, q4_kx16 = 10
+    case q4_0x4 = 6, q8_0x4 = 7, q8_0x16 = 8, q4_0x16 = 9, q4_kx16 = 10, f16x16 = 11, bf16x16 = 12
 
     init(_ dtype: TensorDType) {
         switch dtype {
@@ -25,15 +25,15 @@ public enum WeightType: Int32, Sendable, CaseIterable {
     public var fileType: TensorDType {
         switch self {
         case .f32: return .f32
-        case .f16: return .f16
-        case .bf16: return .bf16
+        case .f16, .f16x16: return .f16
+        case .bf16, .bf16x16: return .bf16
         case .q8_0, .q8_0x4, .q8_0x16: return .q8_0
         case .q4_0, .q4_0x4, .q4_0x16: return .q4_0
         case .q4_k, .q4_kx16: return .q4_k
         }
     }
 
-    public var isQuantized: Bool { rawValue >= WeightType.q8_0.rawValue }
+    public var isQuantized: Bool { fileType.blockSize > 1 }
 
     /// Columns must be a multiple of this for the type to hold a row.
     public var blockSize: Int { isQuantized ? Int(tern_quant_block_size(rawValue)) : 1 }

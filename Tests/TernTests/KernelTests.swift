@@ -25,9 +25,8 @@ import TernFormats
         let compute = Compute(threads: 1)
         values.withUnsafeBytes { source in
             bytes.withUnsafeMutableBytes { target in
-                if let base = [WeightType.q4_0x4: WeightType.q4_0, .q8_0x4: .q8_0, .q8_0x16: .q8_0, .q4_0x16: .q4_0, .q4_kx16: .q4_k][type] {
-                    var plain = [UInt8](repeating: 0, count: target.count)
-                    tern_quantize_matrix(compute.pool, WeightType.f32.rawValue, source.baseAddress, base.rawValue, &plain, rows, columns)
+                if let base = [WeightType.q4_0x4: WeightType.q4_0, .q8_0x4: .q8_0, .q8_0x16: .q8_0, .q4_0x16: .q4_0, .q4_kx16: .q4_k, .f16x16: .f16, .bf16x16: .bf16][type] {
+                    let plain = Self.matrix(base, rows: rows, columns: columns, seed: seed)
                     tern_interleave_rows(compute.pool, base.rawValue, type.rawValue, plain, target.baseAddress, rows, columns)
                 } else if type.isQuantized {
                     tern_quantize_matrix(compute.pool, WeightType.f32.rawValue, source.baseAddress, type.rawValue, target.baseAddress, rows, columns)
@@ -60,7 +59,7 @@ import TernFormats
         let shapes: [(WeightType, rows: Int, columns: Int)] = [
             (.f32, 1, 1), (.f32, 3, 37), (.f16, 17, 45), (.bf16, 5, 33), (.f16, 1, 8), (.bf16, 7, 7),
             (.q8_0, 1, 32), (.q8_0, 17, 96), (.q4_0, 3, 32), (.q4_0, 19, 160), (.q4_k, 1, 256), (.q4_k, 5, 512),
-            (.q4_0x4, 4, 32), (.q4_0x4, 12, 96), (.q8_0x4, 4, 64), (.q8_0x4, 20, 160), (.q8_0x16, 16, 32), (.q8_0x16, 48, 160), (.q4_0x16, 16, 64), (.q4_0x16, 32, 96), (.q4_kx16, 16, 256), (.q4_kx16, 32, 512),
+            (.q4_0x4, 4, 32), (.q4_0x4, 12, 96), (.q8_0x4, 4, 64), (.q8_0x4, 20, 160), (.q8_0x16, 16, 32), (.q8_0x16, 48, 160), (.q4_0x16, 16, 64), (.q4_0x16, 32, 96), (.q4_kx16, 16, 256), (.q4_kx16, 32, 512), (.f16x16, 16, 37), (.bf16x16, 32, 45),
         ]
         for (type, rows, columns) in shapes {
             let weights = Self.matrix(type, rows: rows, columns: columns, seed: UInt64(rows * 1000 + columns))
@@ -120,7 +119,7 @@ import TernFormats
     }
 
     @Test func interleavedRowsReadBackAsThePlainRows() {
-        for (plain, interleaved) in [(WeightType.q4_0, WeightType.q4_0x4), (.q8_0, .q8_0x4), (.q8_0, .q8_0x16), (.q4_0, .q4_0x16), (.q4_k, .q4_kx16)] {
+        for (plain, interleaved) in [(WeightType.q4_0, WeightType.q4_0x4), (.q8_0, .q8_0x4), (.q8_0, .q8_0x16), (.q4_0, .q4_0x16), (.q4_k, .q4_kx16), (.f16, .f16x16), (.bf16, .bf16x16)] {
             let a = Self.matrix(plain, rows: 16, columns: 256, seed: 11), b = Self.matrix(interleaved, rows: 16, columns: 256, seed: 11)
             for row in 0..<16 {
                 var x = [Float](repeating: 0, count: 256), y = [Float](repeating: 1, count: 256)

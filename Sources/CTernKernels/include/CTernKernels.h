@@ -22,6 +22,10 @@ enum tern_weight_type {
     TERN_WEIGHT_Q8_0X16 = 8,
     TERN_WEIGHT_Q4_0X16 = 9,
     TERN_WEIGHT_Q4_KX16 = 10,
+    // F16 / BF16 with sixteen rows interleaved element by element ([column][16 rows]), so one
+    // vector holds a column of sixteen rows, where AVX-512 runs them.
+    TERN_WEIGHT_F16X16 = 11,
+    TERN_WEIGHT_BF16X16 = 12,
 };
 
 #include "tern_quant.h"
