@@ -74,7 +74,7 @@ static inline __attribute__((always_inline)) void attend(const attention_task *t
     }
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
+TERN_VECTOR_CLONES
 static void attention_part(void *context, int thread, int threads) {
     const attention_task *t = context;
     size_t items = t->total_tokens * t->n_kv_heads;

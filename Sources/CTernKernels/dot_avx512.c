@@ -206,8 +206,8 @@ X16_KERNEL(dot_q4_kx16_avx512, X16_Q4_K)
 /// T tokens (1-16) against sixteen interleaved 16-bit rows: each column of the group is one vector
 /// of sixteen weights, multiplied by each token's activation broadcast. One token alone keeps four
 /// running sums (the FMA latency would otherwise bound it); many tokens are independent already.
-TERN_TARGET static inline __attribute__((always_inline)) void halves_x16_tile(const uint16_t *w, int bf16, const float *x, size_t count,
-                                                                              const int T, float *out) {
+TERN_TARGET static inline __attribute__((always_inline)) void halves_x16_tile(const uint16_t *w, int bf16, const float *x, size_t token_step,
+                                                                              size_t column_step, size_t count, const int T, float *out) {
     enum { U = 4 };
     const int parts = T >= 4 ? 1 : U;
     __m512 acc[16][U];
@@ -222,13 +222,13 @@ TERN_TARGET static inline __attribute__((always_inline)) void halves_x16_tile(co
             __m256i raw = _mm256_loadu_si256((const __m256i *)(w + (i + u) * 16));
             __m512 v = bf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16)) : _mm512_cvtph_ps(raw);
 #pragma clang loop unroll(full)
-            for (int t = 0; t < T; t++) acc[t][u] = _mm512_fmadd_ps(v, _mm512_set1_ps(x[t * count + i + u]), acc[t][u]);
+            for (int t = 0; t < T; t++) acc[t][u] = _mm512_fmadd_ps(v, _mm512_set1_ps(x[t * token_step + (i + u) * column_step]), acc[t][u]);
         }
     }
     for (; i < count; i++) {
         __m256i raw = _mm256_loadu_si256((const __m256i *)(w + i * 16));
         __m512 v = bf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16)) : _mm512_cvtph_ps(raw);
-        for (int t = 0; t < T; t++) acc[t][0] = _mm512_fmadd_ps(v, _mm512_set1_ps(x[t * count + i]), acc[t][0]);
+        for (int t = 0; t < T; t++) acc[t][0] = _mm512_fmadd_ps(v, _mm512_set1_ps(x[t * token_step + i * column_step]), acc[t][0]);
     }
 #pragma clang loop unroll(full)
     for (int t = 0; t < T; t++) {
@@ -238,15 +238,16 @@ TERN_TARGET static inline __attribute__((always_inline)) void halves_x16_tile(co
     }
 }
 
-#define HALVES_CASE(n) case n: halves_x16_tile(w, bf16, x, count, n, out); break;
+#define HALVES_CASE(n) case n: halves_x16_tile(w, bf16, x, token_step, column_step, count, n, out); break;
 #define HALVES_KERNEL(name, is_bf16)                                                                             \
-    TERN_TARGET static void name(const void *w, const float *x, size_t count, size_t tokens, float *out) {      \
+    TERN_TARGET static void name(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, \
+                                 float *out) {                                                                   \
         const int bf16 = is_bf16;                                                                                \
         switch (tokens) {                                                                                        \
         HALVES_CASE(1) HALVES_CASE(2) HALVES_CASE(3) HALVES_CASE(4) HALVES_CASE(5) HALVES_CASE(6) HALVES_CASE(7) \
         HALVES_CASE(8) HALVES_CASE(9) HALVES_CASE(10) HALVES_CASE(11) HALVES_CASE(12) HALVES_CASE(13)            \
         HALVES_CASE(14) HALVES_CASE(15)                                                                          \
-        default: halves_x16_tile(w, bf16, x, count, 16, out); break;                                             \
+        default: halves_x16_tile(w, bf16, x, token_step, column_step, count, 16, out); break;                    \
         }                                                                                                        \
     }
 

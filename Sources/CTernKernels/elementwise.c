@@ -28,7 +28,7 @@ void tern_rope(float *vec, size_t heads, size_t head_dim, const float *cos_t, co
 
 /// silu(g) = g / (1 + e^-g), written with e = exp(-|g|) <= 1 so one vectorised exponential serves
 /// both signs: g / (1 + e) for g >= 0, g * e / (1 + e) below.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+TERN_VECTOR_CLONES
 void tern_silu_mul(float *gate, const float *up, size_t count) {
     for (size_t i = 0; i < count; i++) {
         float g = gate[i], e = tern_exp_nonpositive(g < 0 ? g : -g);

@@ -17,6 +17,7 @@ typedef struct {
     size_t blocks;              // activation blocks per token
     tern_block_q8a *xq;         // shared quantized activations, or per-thread regions when few tokens
     int per_thread_quantize;
+    float *xt;                  // for 16-bit sixteen-row matrices: each group of 16 tokens as [column][16]
     const tern_kernel_table *kernels;
 } matmul_task;
 
@@ -89,16 +90,34 @@ static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat,
         const char *group = (const char *)mat->weights + (r / 16) * group_bytes;
         for (size_t i = 0; i < t->n; i += 16) {
             size_t tokens = t->n - i < 16 ? t->n - i : 16;
-            if (is_sixteen_halves(mat->type)) dot_f(group, t->x + i * t->k, t->k, tokens, tile);
+            if (is_sixteen_halves(mat->type) && t->n == 1) dot_f(group, t->x, t->k, 1, t->k, 1, tile);
+            else if (is_sixteen_halves(mat->type)) dot_f(group, t->xt + i * t->k, 1, 16, t->k, tokens, tile);
             else dot_q(group, xq + i * t->blocks, t->blocks, t->k, tokens, tile);
             store_tile(mat, tile, r, i, tokens);
         }
     }
 }
 
-size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads) {
+/// The quantized activations, then room for the transposed f32 activations of 16-bit matrices.
+static size_t quantized_bytes(size_t k, size_t n, int threads) {
     size_t tokens = n <= FEW_TOKENS ? n * (size_t)threads : n;
-    return tokens * (k / TERN_QK) * sizeof(tern_block_q8a);
+    return (tokens * (k / TERN_QK) * sizeof(tern_block_q8a) + 63) / 64 * 64;
+}
+
+size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads) {
+    return quantized_bytes(k, n, threads) + (n + 15) / 16 * 16 * k * sizeof(float);
+}
+
+/// Groups of sixteen tokens laid out column by column, so a 16-bit kernel reads each column's
+/// activations from one cache line (rows of a power-of-two width would alias in the L1 cache).
+static void transpose_part(void *context, int thread, int threads) {
+    matmul_task *t = context;
+    size_t groups = (t->n + 15) / 16;
+    for (size_t g = groups * thread / threads; g < groups * (thread + 1) / threads; g++) {
+        float *out = t->xt + g * 16 * t->k;
+        for (size_t i = 0; i < t->k; i++)
+            for (size_t u = 0; u < 16; u++) out[i * 16 + u] = g * 16 + u < t->n ? t->x[(g * 16 + u) * t->k + i] : 0;
+    }
 }
 
 static void quantize_rows(const matmul_task *t, tern_block_q8a *xq, size_t first, size_t last) {
@@ -207,16 +226,19 @@ void tern_matmul_many(tern_pool *pool, const float *x, size_t n, size_t k, const
     task.n = n;
     task.k = k;
     task.count = count < TERN_MAX_MATRICES ? count : TERN_MAX_MATRICES;
-    int any_quantized = 0;
+    int any_quantized = 0, any_halves = 0;
     for (size_t m = 0; m < task.count; m++) {
         task.matrices[m] = matrices[m];
         task.total_rows += matrices[m].rows;
         any_quantized |= is_quantized(matrices[m].type);
+        any_halves |= is_sixteen_halves(matrices[m].type);
     }
     task.blocks = k / TERN_QK;
     task.xq = activations;
     task.kernels = tern_kernels();
     task.per_thread_quantize = any_quantized && n <= FEW_TOKENS;
+    task.xt = (float *)((char *)activations + quantized_bytes(k, n, tern_pool_threads(pool)));
+    if (any_halves && n > 1) tern_pool_run(pool, transpose_part, &task);
     if (any_quantized && !task.per_thread_quantize) tern_pool_run(pool, quantize_part, &task);
     tern_pool_run(pool, matmul_part, &task);
 }

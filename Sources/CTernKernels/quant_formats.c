@@ -1,5 +1,6 @@
 // Quantizing and dequantizing rows in the GGUF block formats, and quantizing activations.
 #include "CTernKernels.h"
+#include "tern_math.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +99,7 @@ void tern_quantize_row_q4_k(const float *x, tern_block_q4_k *y, size_t count) {
 
 // Written so the compiler vectorises it: the maximum over two lane halves, rounding with rintf
 // (the same round-to-nearest-even as lrintf) and an integer sum.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+TERN_VECTOR_CLONES
 void tern_quantize_row_q8a(const float *x, tern_block_q8a *y, size_t count) {
     for (size_t b = 0; b < count / TERN_QK; b++, x += TERN_QK) {
         float lanes[TERN_QK / 2];

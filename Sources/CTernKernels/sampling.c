@@ -12,7 +12,7 @@
 
 // Both loops keep LANES independent partial results, so the compiler vectorises them without
 // reordering a single floating-point sum.
-__attribute__((target_clones("avx512f", "avx2", "default")))
+TERN_VECTOR_CLONES
 static float maximum(const float *x, size_t n) {
     float lanes[LANES];
     for (int j = 0; j < LANES; j++) lanes[j] = -INFINITY;
@@ -25,7 +25,7 @@ static float maximum(const float *x, size_t n) {
     return m;
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
+TERN_VECTOR_CLONES
 static double exp_sum(const float *x, size_t n, float shift, float scale) {
     float lanes[LANES] = {0};
     size_t i = 0;

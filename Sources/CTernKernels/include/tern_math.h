@@ -1,9 +1,18 @@
-// Small math helpers shared by kernels: an exponential the compiler can vectorise.
+// Helpers shared by kernels written in plain C: per-CPU clones of vectorisable loops, and an
+// exponential the compiler can vectorise.
 #ifndef TERN_MATH_H
 #define TERN_MATH_H
 
 #include <stdint.h>
 #include <string.h>
+
+/// Compiles a plain-C loop once per x86 vector width, chosen at load time by the CPU; other
+/// architectures get their baseline vectors.
+#if defined(__x86_64__)
+#define TERN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TERN_VECTOR_CLONES
+#endif
 
 /// exp(x) for x <= 0, to about 2 ulp, in plain arithmetic the compiler vectorises; exactly 0
 /// below -87 (so masked -inf scores get no weight).
