@@ -31,13 +31,21 @@ public struct Sampler: Sendable {
     /// `promptTokens` and `outputTokens` feed the penalties.
     public mutating func sample(_ logits: [Float], promptTokens: [Int], outputTokens: [Int]) -> SampledToken {
         var scores = logits
-        applyBiasAndPenalties(&scores, promptTokens: promptTokens, outputTokens: outputTokens)
+        // Adjusting copies the row (a vocabulary of floats), so only when something changes it.
+        if adjustsScores(outputCount: outputTokens.count) {
+            applyBiasAndPenalties(&scores, promptTokens: promptTokens, outputTokens: outputTokens)
+        }
         let chosen = parameters.isGreedy ? Self.argmax(scores) : draw(from: scores)
         // A full log-softmax per token is only worth its cost when the client wants the numbers.
         guard let count = parameters.logprobs else { return SampledToken(id: chosen, logprob: nil, topLogprobs: []) }
         let logprobs = Self.logSoftmax(scores)
         let top = count > 0 ? Self.largest(count, of: logprobs).map { ($0, logprobs[$0]) } : []
         return SampledToken(id: chosen, logprob: logprobs[chosen], topLogprobs: top)
+    }
+
+    private func adjustsScores(outputCount: Int) -> Bool {
+        !parameters.logitBias.isEmpty || outputCount < parameters.minTokens || parameters.repetitionPenalty != 1
+            || parameters.presencePenalty != 0 || parameters.frequencyPenalty != 0
     }
 
     func applyBiasAndPenalties(_ scores: inout [Float], promptTokens: [Int], outputTokens: [Int]) {
