@@ -19,21 +19,10 @@ typedef struct {
     float *out;
 } attention_task;
 
-static const float *cache_row(const float *cache, const int32_t *block_table, size_t block_size, size_t pos, size_t kv_dim) {
+/// A value row: value blocks are [slot][kv head][dimension].
+static const float *value_row(const float *cache, const int32_t *block_table, size_t block_size, size_t pos, size_t kv_dim) {
     size_t block = (size_t)block_table[pos / block_size];
     return cache + (block * block_size + pos % block_size) * kv_dim;
-}
-
-/// Dot product kept in LANES independent sums, so it vectorises without reordering a float sum.
-static inline __attribute__((always_inline)) float dot(const float *a, const float *b, size_t n) {
-    float lanes[LANES] = {0};
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) lanes[j] += a[i + j] * b[i + j];
-    float s = 0;
-    for (int j = 0; j < LANES; j++) s += lanes[j];
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
 }
 
 static inline __attribute__((always_inline)) void softmax(float *x, size_t n) {
@@ -58,14 +47,32 @@ static inline __attribute__((always_inline)) void attend(const attention_task *t
     size_t first = t->window && pos + 1 > t->window ? pos + 1 - t->window : 0, n = pos + 1 - first;
     const float *q = t->q + row * q_dim + kv * group * d;
     float *out = t->out + row * q_dim + kv * group * d;
-    for (size_t p = first; p <= pos; p++) {
-        const float *k = cache_row(t->k_cache, s->block_table, t->block_size, p, kv_dim) + kv * d;
-        for (size_t g = 0; g < group; g++) scores[g * t->max_context + p - first] = dot(k, q + g * d, d) * t->scale;
+    // Keys are stored transposed per block ([kv head][dimension][slot]), so the scores of up to
+    // LANES consecutive positions build up in one vector, with no horizontal sums.
+    size_t bs = t->block_size;
+    for (size_t p0 = first - first % bs; p0 <= pos; p0 += bs) {
+        const float *keys = t->k_cache + ((size_t)s->block_table[p0 / bs] * t->n_kv_heads + kv) * d * bs;
+        size_t lo = p0 < first ? first - p0 : 0, hi = pos + 1 - p0 < bs ? pos + 1 - p0 : bs;
+        for (size_t s0 = lo; s0 < hi; s0 += LANES) {
+            size_t count = hi - s0 < LANES ? hi - s0 : LANES;
+            for (size_t g = 0; g < group; g++) {
+                const float *qg = q + g * d;
+                float lanes[LANES] = {0};
+                if (count == LANES) {
+                    for (size_t i = 0; i < d; i++)
+                        for (size_t j = 0; j < LANES; j++) lanes[j] += keys[i * bs + s0 + j] * qg[i];
+                } else {
+                    for (size_t i = 0; i < d; i++)
+                        for (size_t j = 0; j < count; j++) lanes[j] += keys[i * bs + s0 + j] * qg[i];
+                }
+                for (size_t j = 0; j < count; j++) scores[g * t->max_context + p0 + s0 + j - first] = lanes[j] * t->scale;
+            }
+        }
     }
     for (size_t g = 0; g < group; g++) softmax(scores + g * t->max_context, n);
     memset(out, 0, group * d * sizeof(float));
     for (size_t p = first; p <= pos; p++) {
-        const float *v = cache_row(t->v_cache, s->block_table, t->block_size, p, kv_dim) + kv * d;
+        const float *v = value_row(t->v_cache, s->block_table, t->block_size, p, kv_dim) + kv * d;
         for (size_t g = 0; g < group; g++) {
             float w = scores[g * t->max_context + p - first];
             float *o = out + g * d;

@@ -7,7 +7,8 @@ public final class PagedKVCache: @unchecked Sendable {
     public let blockCount: Int
     public let kvHeads: Int
     public let headDim: Int
-    /// Per layer: [blockCount][blockSize][kvHeads][headDim] floats for keys, the same for values.
+    /// Per layer: keys [blockCount][kvHeads][headDim][blockSize] floats (transposed within a block,
+    /// so attention scores many positions in one vector), values [blockCount][blockSize][kvHeads][headDim].
     private let keys: [FloatPointer]
     private let values: [FloatPointer]
 
@@ -35,9 +36,10 @@ public final class PagedKVCache: @unchecked Sendable {
 
     /// Writes one token's keys and values (kvDim floats each) at `position` of a sequence.
     public func store(layer: Int, blockTable: [Int32], position: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
-        let slot = Int(blockTable[position / blockSize]) * blockSize + position % blockSize
-        (keys[layer] + slot * kvDim).update(from: key, count: kvDim)
-        (values[layer] + slot * kvDim).update(from: value, count: kvDim)
+        let block = Int(blockTable[position / blockSize]), slot = position % blockSize
+        let keyBlock = keys[layer] + block * blockSize * kvDim
+        for element in 0..<kvDim { keyBlock[element * blockSize + slot] = key[element] }
+        (values[layer] + (block * blockSize + slot) * kvDim).update(from: value, count: kvDim)
     }
 
     /// One sequence's part of a batched attention: its block table and the positions of its chunk.

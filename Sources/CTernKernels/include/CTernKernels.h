@@ -98,8 +98,9 @@ typedef struct {
 } tern_attention_sequence;
 
 /// Causal attention of a batch of sequence chunks (their tokens are consecutive rows of q and out,
-/// [rows][n_heads * head_dim]) over the paged KV cache, whose K and V blocks are
-/// [block_size][n_kv_heads][head_dim] floats; block b of a sequence starts at
+/// [rows][n_heads * head_dim]) over the paged KV cache: key blocks are [n_kv_heads][head_dim][block_size]
+/// floats (transposed, so consecutive positions sit side by side), value blocks
+/// [block_size][n_kv_heads][head_dim]; block b of a sequence starts at
 /// cache + block_table[b] * block_size * n_kv_heads * head_dim. window > 0 limits each token to the
 /// last `window` positions. `scores` holds tern_attention_scratch_floats(...) floats.
 void tern_attention(tern_pool *pool, const float *q, const float *k_cache, const float *v_cache,
