@@ -30,6 +30,7 @@ struct tern_pool {
     void *context;
     pthread_mutex_t mutex;
     pthread_cond_t wake;
+    pthread_mutex_t callers;    // one run at a time when several threads share the pool
 };
 
 typedef struct {
@@ -79,6 +80,7 @@ tern_pool *tern_pool_create(int threads) {
     tern_pool *pool = calloc(1, sizeof(tern_pool));
     pool->threads = threads < 1 ? 1 : threads;
     pthread_mutex_init(&pool->mutex, 0);
+    pthread_mutex_init(&pool->callers, 0);
     pthread_cond_init(&pool->wake, 0);
     pool->workers = calloc((size_t)pool->threads, sizeof(pthread_t));
     for (int i = 1; i < pool->threads; i++) {
@@ -97,6 +99,7 @@ void tern_pool_destroy(tern_pool *pool) {
     pthread_mutex_unlock(&pool->mutex);
     for (int i = 1; i < pool->threads; i++) pthread_join(pool->workers[i], 0);
     pthread_mutex_destroy(&pool->mutex);
+    pthread_mutex_destroy(&pool->callers);
     pthread_cond_destroy(&pool->wake);
     free(pool->workers);
     free(pool);
@@ -109,6 +112,7 @@ void tern_pool_run(tern_pool *pool, tern_task_fn fn, void *context) {
         fn(context, 0, 1);
         return;
     }
+    pthread_mutex_lock(&pool->callers);
     pool->fn = fn;
     pool->context = context;
     atomic_store(&pool->pending, pool->threads - 1);
@@ -124,4 +128,5 @@ void tern_pool_run(tern_pool *pool, tern_task_fn fn, void *context) {
         CPU_RELAX();
         if (++spins % 1024 == 0) sched_yield();
     }
+    pthread_mutex_unlock(&pool->callers);
 }

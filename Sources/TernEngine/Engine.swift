@@ -234,7 +234,7 @@ public final class Engine: @unchecked Sendable {
             sequence.computedTokens = chunk.startPosition + chunk.tokens.count
             if configuration.enablePrefixCaching { registerFullBlocks(sequence, written: sequence.computedTokens) }
             guard let row = logits.rows(ofSequence: index).first else { continue }
-            let step = sequence.state.accept(logits: row)
+            let step = sequence.state.accept(logits: row, compute: loaded.model.compute)
             sequence.continuation.yield(.token(step))
             if let reason = step.finishReason {
                 pool.release(&sequence.blockTable)

@@ -40,7 +40,7 @@ public final class Generator {
                 throw EngineError("KV cache is full")
             }
             chunk.blockTable = blockTable
-            let step = state.accept(logits: loaded.model.forward(ForwardBatch([chunk]), cache: cache).rows[0])
+            let step = state.accept(logits: loaded.model.forward(ForwardBatch([chunk]), cache: cache).rows[0], compute: loaded.model.compute)
             result.sampled.append(step.token)
             if !step.text.isEmpty { onText(step.text) }
             if let reason = step.finishReason {

@@ -28,14 +28,15 @@ public struct Sampler: Sendable {
         random = RandomSource(seed: parameters.seed ?? UInt64.random(in: 0...UInt64.max))
     }
 
-    /// `promptTokens` and `outputTokens` feed the penalties.
-    public mutating func sample(_ logits: [Float], promptTokens: [Int], outputTokens: [Int]) -> SampledToken {
+    /// `promptTokens` and `outputTokens` feed the penalties; `compute`'s threads, when given, share
+    /// the pass over the vocabulary.
+    public mutating func sample(_ logits: [Float], promptTokens: [Int], outputTokens: [Int], compute: Compute? = nil) -> SampledToken {
         var scores = logits
         // Adjusting copies the row (a vocabulary of floats), so only when something changes it.
         if adjustsScores(outputCount: outputTokens.count) {
             applyBiasAndPenalties(&scores, promptTokens: promptTokens, outputTokens: outputTokens)
         }
-        let chosen = parameters.isGreedy ? Self.argmax(scores) : draw(from: scores)
+        let chosen = parameters.isGreedy ? Self.argmax(scores) : draw(from: scores, compute: compute)
         // A full log-softmax per token is only worth its cost when the client wants the numbers.
         guard let count = parameters.logprobs else { return SampledToken(id: chosen, logprob: nil, topLogprobs: []) }
         let logprobs = Self.logSoftmax(scores)
@@ -120,11 +121,11 @@ public struct Sampler: Sendable {
         return probabilities.indices.filter { probabilities[$0] > 0 }.sorted { probabilities[$0] > probabilities[$1] }
     }
 
-    private mutating func draw(from scores: [Float]) -> Int {
+    private mutating func draw(from scores: [Float], compute: Compute?) -> Int {
         var target = random.nextUnit()
         if (parameters.topK <= 0 || parameters.topK >= scores.count) && parameters.topP >= 1 && parameters.minP <= 0 {
             // With no filter, draw straight from the softmax (a vectorised kernel, no sorting).
-            return Ops.sampleSoftmax(scores, temperature: Float(parameters.temperature), unit: target)
+            return Ops.sampleSoftmax(scores, temperature: Float(parameters.temperature), unit: target, compute: compute)
         }
         let options = distribution(scores)
         for option in options {

@@ -1,5 +1,6 @@
 // One sequence's generation state: sampling, detokenizing and stop checking token by token.
 // The single-sequence Generator and the batching Engine both drive it.
+import TernOps
 import TernTokenizer
 
 public enum FinishReason: String, Sendable {
@@ -42,9 +43,9 @@ public struct SequenceState: Sendable {
     /// Tokens in the sequence so far (prompt and output).
     public var length: Int { promptTokens.count + outputTokens.count }
 
-    /// Samples the next token from its logits and applies every stop rule.
-    public mutating func accept(logits: [Float]) -> TokenStep {
-        let token = sampler.sample(logits, promptTokens: promptTokens, outputTokens: outputTokens)
+    /// Samples the next token from its logits (on `compute`'s threads if given) and applies every stop rule.
+    public mutating func accept(logits: [Float], compute: Compute? = nil) -> TokenStep {
+        let token = sampler.sample(logits, promptTokens: promptTokens, outputTokens: outputTokens, compute: compute)
         outputTokens.append(token.id)
         if endTokens.contains(token.id) {
             return finish(token, .stop, pending: "")

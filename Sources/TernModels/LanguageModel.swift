@@ -9,6 +9,9 @@ public protocol LanguageModel: AnyObject, Sendable {
     var weightBytes: Int { get }
     /// Weight types in use and the bytes of each (a quantized model may mix types).
     var weightTypes: [String: Int] { get }
+    /// The threads and scratch its kernels run on; whoever runs the forward pass may use them
+    /// between passes (sampling does), never during one.
+    var compute: Compute { get }
     /// Runs the batch, writing each token's keys and values into `cache`, and returns the
     /// logit rows each sequence asked for.
     func forward(_ batch: ForwardBatch, cache: PagedKVCache) -> BatchLogits

@@ -58,7 +58,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     let lmHeadIsEmbedding: Bool
     let rotary: RotaryEmbedding
     private let workspace: Workspace
-    let compute: Compute
+    public let compute: Compute
     /// The workspace is shared by all calls, so forward passes run one at a time.
     private let forwardLock = NSLock()
 

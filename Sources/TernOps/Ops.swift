@@ -36,9 +36,10 @@ public enum Ops {
         tern_silu_mul(gate, up, count)
     }
 
-    /// A token drawn from softmax(scores / temperature) with `unit` uniform in [0, 1).
-    public static func sampleSoftmax(_ scores: [Float], temperature: Float, unit: Double) -> Int {
-        Int(tern_sample_softmax(scores, scores.count, temperature, unit))
+    /// A token drawn from softmax(scores / temperature) with `unit` uniform in [0, 1), on the
+    /// threads of `compute` if given.
+    public static func sampleSoftmax(_ scores: [Float], temperature: Float, unit: Double, compute: Compute? = nil) -> Int {
+        Int(tern_sample_softmax(compute?.pool, scores, scores.count, temperature, unit))
     }
 
     public static func addInPlace(_ into: FloatPointer, _ other: UnsafePointer<Float>, count: Int) {

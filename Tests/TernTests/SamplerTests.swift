@@ -73,10 +73,12 @@ import TernOps
         for id in 0..<5 { #expect(abs(Double(counts[id]) / 20000 - expected[id]) < 0.015) }
     }
 
+    static let twoThreads = Compute(threads: 2)
+
     @Test func softmaxDrawWalksTheExactDistribution() {
-        // The vectorised draw against a double-precision CDF walk, on vocabularies of one chunk,
-        // several chunks and Qwen2's size, with masked tokens; draws that land within 1e-5 of a
-        // boundary between two tokens may go either way.
+        // The vectorised draw, on one thread and split over two, against a double-precision CDF
+        // walk, on vocabularies of one chunk, several chunks and Qwen2's size, with masked tokens;
+        // draws that land within 1e-5 of a boundary between two tokens may go either way.
         var random = RandomSource(seed: 7)
         for size in [1, 5, 1000, 5000, 151_936] {
             for round in 0..<20 {
@@ -92,9 +94,11 @@ import TernOps
                     if abs(cumulative - unit) < 1e-5 { nearBoundary = true }
                     if cumulative > unit { expected = i; break }
                 }
-                let drawn = Ops.sampleSoftmax(scores, temperature: temperature, unit: unit)
-                #expect(scores[drawn] > -.infinity)
-                if !nearBoundary { #expect(drawn == expected, "vocabulary \(size), round \(round)") }
+                for compute in [nil, Self.twoThreads] {
+                    let drawn = Ops.sampleSoftmax(scores, temperature: temperature, unit: unit, compute: compute)
+                    #expect(scores[drawn] > -.infinity)
+                    if !nearBoundary { #expect(drawn == expected, "vocabulary \(size), round \(round)") }
+                }
             }
         }
         #expect(Ops.sampleSoftmax([-.infinity, 1, -.infinity], temperature: 1, unit: 0.999) == 1)

@@ -33,8 +33,9 @@ enum tern_weight_type {
 #include "tern_pool.h"
 
 /// A token drawn from softmax(scores / temperature), `unit` uniform in [0, 1): the first index
-/// where the running probability passes it. Index 0 when every score is -infinity.
-size_t tern_sample_softmax(const float *scores, size_t n, float temperature, double unit);
+/// where the running probability passes it. Index 0 when every score is -infinity. The pool's
+/// threads share the work when `pool` is not NULL.
+size_t tern_sample_softmax(tern_pool *pool, const float *scores, size_t n, float temperature, double unit);
 
 float tern_f16_to_f32(uint16_t h);
 float tern_bf16_to_f32(uint16_t h);

@@ -11,7 +11,8 @@ typedef void (*tern_task_fn)(void *context, int thread, int threads);
 tern_pool *tern_pool_create(int threads);
 void tern_pool_destroy(tern_pool *pool);
 int tern_pool_threads(const tern_pool *pool);
-/// Runs fn on every thread of the pool and returns when all parts are done.
+/// Runs fn on every thread of the pool and returns when all parts are done. Callers on several
+/// threads take turns.
 void tern_pool_run(tern_pool *pool, tern_task_fn fn, void *context);
 
 #endif
