@@ -18,6 +18,7 @@ SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "s
 
 
 def read_safetensors(path):
+    """(name, f32 array) for every tensor of one safetensors file (F32, F16 or BF16)."""
     with open(path, "rb") as f:
         length = struct.unpack("<Q", f.read(8))[0]
         header = json.loads(f.read(length))
@@ -27,8 +28,10 @@ def read_safetensors(path):
         if name == "__metadata__":
             continue
         start, end = info["data_offsets"]
-        raw = np.frombuffer(data[base + start:base + end], dtype=np.uint16).astype(np.uint32) << 16
-        yield name, raw.view(np.float32).reshape(info["shape"])
+        raw = np.frombuffer(data[base + start:base + end], dtype={"F32": np.float32, "F16": np.float16, "BF16": np.uint16}[info["dtype"]])
+        if info["dtype"] == "BF16":
+            raw = (raw.astype(np.uint32) << 16).view(np.float32)
+        yield name, raw.astype(np.float32).reshape(info["shape"])
 
 
 def gguf_name(name):

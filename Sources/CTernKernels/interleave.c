@@ -105,6 +105,35 @@ void tern_interleave_rows(tern_pool *pool, int type, int layout, const void *sou
     tern_pool_run(pool, interleave_part, &task);
 }
 
+/// Row r of sub-block sb (32 weights) of a sixteen-row packed quantized group: integer weights
+/// w[32] with weight = scale * w - min (min is nonzero for Q4_K only).
+static void x16_sub_block_row(int layout, const void *group, size_t sb, int r, int w[TERN_QK], float *scale, float *min) {
+    *min = 0;
+    if (layout == TERN_WEIGHT_Q8_0X16) {
+        const tern_block_q8_0x16 *b = (const tern_block_q8_0x16 *)group + sb;
+        for (int i = 0; i < TERN_QK; i++) w[i] = (int)b->qs[i / 4][r][i % 4] - 128;
+        *scale = tern_f16_to_f32(b->d[r]);
+        return;
+    }
+    const uint8_t (*nibbles)[16][4];
+    int zero = 0;
+    if (layout == TERN_WEIGHT_Q4_0X16) {
+        const tern_block_q4_0x16 *b = (const tern_block_q4_0x16 *)group + sb;
+        nibbles = b->qs;
+        *scale = tern_f16_to_f32(b->d[r]);
+        zero = 8;
+    } else {
+        const tern_block_q4_kx16 *b = (const tern_block_q4_kx16 *)group + sb / 8;
+        nibbles = b->qs[sb % 8];
+        *scale = tern_f16_to_f32(b->d[r]) * b->scales[sb % 8][r];
+        *min = tern_f16_to_f32(b->dmin[r]) * b->mins[sb % 8][r];
+    }
+    for (int i = 0; i < TERN_QK / 2; i++) {
+        w[i] = (nibbles[i / 4][r][i % 4] & 0xF) - zero;
+        w[i + TERN_QK / 2] = (nibbles[i / 4][r][i % 4] >> 4) - zero;
+    }
+}
+
 void tern_matrix_row(int type, const void *matrix, size_t row, size_t columns, float *dst) {
     if (type == TERN_WEIGHT_F16X16 || type == TERN_WEIGHT_BF16X16) {
         const uint16_t *group = (const uint16_t *)matrix + (row / 16) * 16 * columns + row % 16;
@@ -112,39 +141,13 @@ void tern_matrix_row(int type, const void *matrix, size_t row, size_t columns, f
             dst[i] = type == TERN_WEIGHT_F16X16 ? tern_f16_to_f32(group[i * 16]) : tern_bf16_to_f32(group[i * 16]);
         return;
     }
-    if (type == TERN_WEIGHT_Q8_0X16) {
-        const tern_block_q8_0x16 *b = (const tern_block_q8_0x16 *)matrix + (row / 16) * (columns / TERN_QK);
-        for (size_t k = 0; k < columns / TERN_QK; k++) {
-            float d = tern_f16_to_f32(b[k].d[row % 16]);
-            for (int i = 0; i < TERN_QK; i++) dst[k * TERN_QK + i] = d * (float)((int)b[k].qs[i / 4][row % 16][i % 4] - 128);
-        }
-        return;
-    }
-    if (type == TERN_WEIGHT_Q4_KX16) {
-        const tern_block_q4_kx16 *b = (const tern_block_q4_kx16 *)matrix + (row / 16) * (columns / TERN_QK_K);
-        size_t r = row % 16;
-        for (size_t k = 0; k < columns / TERN_QK_K; k++) {
-            float d = tern_f16_to_f32(b[k].d[r]), dmin = tern_f16_to_f32(b[k].dmin[r]);
-            for (int j = 0; j < 8; j++) {
-                for (int i = 0; i < TERN_QK / 2; i++) {
-                    uint8_t q = b[k].qs[j][i / 4][r][i % 4];
-                    float *out = dst + k * TERN_QK_K + j * TERN_QK;
-                    out[i] = d * b[k].scales[j][r] * (q & 0xF) - dmin * b[k].mins[j][r];
-                    out[i + 16] = d * b[k].scales[j][r] * (q >> 4) - dmin * b[k].mins[j][r];
-                }
-            }
-        }
-        return;
-    }
-    if (type == TERN_WEIGHT_Q4_0X16) {
-        const tern_block_q4_0x16 *b = (const tern_block_q4_0x16 *)matrix + (row / 16) * (columns / TERN_QK);
-        for (size_t k = 0; k < columns / TERN_QK; k++) {
-            float d = tern_f16_to_f32(b[k].d[row % 16]);
-            for (int i = 0; i < TERN_QK / 2; i++) {
-                uint8_t q = b[k].qs[i / 4][row % 16][i % 4];
-                dst[k * TERN_QK + i] = d * (float)((q & 0xF) - 8);
-                dst[k * TERN_QK + i + 16] = d * (float)((q >> 4) - 8);
-            }
+    if (type == TERN_WEIGHT_Q8_0X16 || type == TERN_WEIGHT_Q4_0X16 || type == TERN_WEIGHT_Q4_KX16) {
+        const char *group = (const char *)matrix + (row / 16) * 16 * tern_quant_row_bytes(type, columns);
+        for (size_t sb = 0; sb < columns / TERN_QK; sb++) {
+            int weights[TERN_QK];
+            float scale, min;
+            x16_sub_block_row(type, group, sb, (int)(row % 16), weights, &scale, &min);
+            for (int i = 0; i < TERN_QK; i++) dst[sb * TERN_QK + i] = scale * (float)weights[i] - min;
         }
         return;
     }
@@ -191,61 +194,33 @@ void tern_dot_q8_0x4_scalar(const void *w, const tern_block_q8a *x, size_t count
     }
 }
 
-void tern_dot_q8_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
-    const tern_block_q8_0x16 *b = w;
+static void dot_x16(int layout, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
     for (size_t t = 0; t < tokens; t++) {
         for (int r = 0; r < 16; r++) {
             float sum = 0;
-            for (size_t k = 0; k < count / TERN_QK; k++) {
-                const tern_block_q8a *a = x + t * stride + k;
-                int acc = 0;
-                for (int i = 0; i < TERN_QK; i++) acc += ((int)b[k].qs[i / 4][r][i % 4] - 128) * a->qs[i];
-                sum += tern_f16_to_f32(b[k].d[r]) * a->d * (float)acc;
+            for (size_t sb = 0; sb < count / TERN_QK; sb++) {
+                const tern_block_q8a *a = x + t * stride + sb;
+                int weights[TERN_QK], acc = 0;
+                float scale, min;
+                x16_sub_block_row(layout, w, sb, r, weights, &scale, &min);
+                for (int i = 0; i < TERN_QK; i++) acc += weights[i] * a->qs[i];
+                sum += scale * a->d * (float)acc - min * a->s;
             }
             out[t * 16 + r] = sum;
         }
     }
+}
+
+void tern_dot_q8_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
+    dot_x16(TERN_WEIGHT_Q8_0X16, w, x, stride, count, tokens, out);
 }
 
 void tern_dot_q4_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
-    const tern_block_q4_0x16 *b = w;
-    for (size_t t = 0; t < tokens; t++) {
-        for (int r = 0; r < 16; r++) {
-            float sum = 0;
-            for (size_t k = 0; k < count / TERN_QK; k++) {
-                const tern_block_q8a *a = x + t * stride + k;
-                int acc = 0;
-                for (int i = 0; i < TERN_QK / 2; i++) {
-                    uint8_t q = b[k].qs[i / 4][r][i % 4];
-                    acc += ((q & 0xF) - 8) * a->qs[i] + ((q >> 4) - 8) * a->qs[i + 16];
-                }
-                sum += tern_f16_to_f32(b[k].d[r]) * a->d * (float)acc;
-            }
-            out[t * 16 + r] = sum;
-        }
-    }
+    dot_x16(TERN_WEIGHT_Q4_0X16, w, x, stride, count, tokens, out);
 }
 
 void tern_dot_q4_kx16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
-    const tern_block_q4_kx16 *b = w;
-    for (size_t t = 0; t < tokens; t++) {
-        for (int r = 0; r < 16; r++) {
-            float sum = 0;
-            for (size_t k = 0; k < count / TERN_QK_K; k++) {
-                float d = tern_f16_to_f32(b[k].d[r]), dmin = tern_f16_to_f32(b[k].dmin[r]);
-                for (int j = 0; j < 8; j++) {
-                    const tern_block_q8a *a = x + t * stride + 8 * k + j;
-                    int acc = 0;
-                    for (int i = 0; i < TERN_QK / 2; i++) {
-                        uint8_t q = b[k].qs[j][i / 4][r][i % 4];
-                        acc += (q & 0xF) * a->qs[i] + (q >> 4) * a->qs[i + 16];
-                    }
-                    sum += d * b[k].scales[j][r] * a->d * (float)acc - dmin * b[k].mins[j][r] * a->s;
-                }
-            }
-            out[t * 16 + r] = sum;
-        }
-    }
+    dot_x16(TERN_WEIGHT_Q4_KX16, w, x, stride, count, tokens, out);
 }
 
 static void dot_halves_x16(int bf16, const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens,

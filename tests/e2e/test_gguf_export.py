@@ -4,8 +4,8 @@ safetensors weights with llama.cpp's reference quantizer."""
 import json
 import math
 import os
-import struct
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,43 +14,20 @@ from gguf.quants import dequantize, quantize
 
 from conftest import BINARY, ROOT
 
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from make_llamacpp_gguf import gguf_name, read_safetensors  # noqa: E402  (the scripts folder is not a package)
+
 MODELS = os.path.join(ROOT, "Tests", "Fixtures", "models")
 
 
-def read_safetensors(folder):
-    tensors = {}
-    for name in sorted(os.listdir(folder)):
-        if not name.endswith(".safetensors"):
-            continue
-        path = os.path.join(folder, name)
-        with open(path, "rb") as f:
-            length = struct.unpack("<Q", f.read(8))[0]
-            header = json.loads(f.read(length))
-            data = f.read()
-        for key, info in header.items():
-            if key == "__metadata__":
-                continue
-            start, end = info["data_offsets"]
-            raw = np.frombuffer(data[start:end], dtype={"F32": np.float32, "F16": np.float16, "BF16": np.uint16}[info["dtype"]])
-            if info["dtype"] == "BF16":
-                raw = (raw.astype(np.uint32) << 16).view(np.float32)
-            tensors[key] = raw.astype(np.float32).reshape(info["shape"])
-    return tensors
+def read_checkpoint(folder):
+    return {name: weight for file in sorted(os.listdir(folder)) if file.endswith(".safetensors")
+            for name, weight in read_safetensors(os.path.join(folder, file))}
 
 
 def llama_permute(weight, heads):
     """llama.cpp's converter order for LLaMA q/k rows: rotated pairs adjacent."""
     return weight.reshape(heads, 2, weight.shape[0] // heads // 2, *weight.shape[1:]).swapaxes(1, 2).reshape(weight.shape)
-
-
-def gguf_name(name):
-    name = name.replace("model.embed_tokens", "token_embd").replace("model.norm", "output_norm").replace("lm_head", "output")
-    name = name.replace("model.layers.", "blk.")
-    for hf, ours in [("self_attn.q_proj", "attn_q"), ("self_attn.k_proj", "attn_k"), ("self_attn.v_proj", "attn_v"),
-                     ("self_attn.o_proj", "attn_output"), ("mlp.gate_proj", "ffn_gate"), ("mlp.up_proj", "ffn_up"),
-                     ("mlp.down_proj", "ffn_down"), ("input_layernorm", "attn_norm"), ("post_attention_layernorm", "ffn_norm")]:
-        name = name.replace(hf, ours)
-    return name
 
 
 def write_gguf(tmp_path, model, kind):
@@ -69,7 +46,7 @@ def expected_tensors(folder):
     config = json.load(open(os.path.join(folder, "config.json")))
     permute = config["model_type"] != "qwen2"
     kv_heads = config.get("num_key_value_heads", config["num_attention_heads"])
-    for name, weight in read_safetensors(folder).items():
+    for name, weight in read_checkpoint(folder).items():
         if permute and ".q_proj." in name:
             weight = llama_permute(weight, config["num_attention_heads"])
         if permute and ".k_proj." in name:
