@@ -157,7 +157,8 @@ TERN_TARGET static inline __attribute__((always_inline)) void x16_sub_block(cons
 /// VNNI products per token with no shuffles or lane sums. The weights are the unsigned operand;
 /// their offset times sum(a) per sub-block is subtracted with the activation block's stored sum s.
 TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const void *w, int format, const tern_block_q8a *x,
-                                                                       size_t stride, size_t sub_blocks, const int T, float *out) {
+                                                                       size_t stride, size_t sub_blocks, const int T, float *out,
+                                                                       size_t out_stride) {
     // Bytes per sub-block of sixteen rows, to prefetch the weights a few sub-blocks ahead.
     size_t stride_bytes = format == X16_Q8_0 ? sizeof(tern_block_q8_0x16)
         : format == X16_Q4_0 ? sizeof(tern_block_q4_0x16) : sizeof(tern_block_q4_kx16) / 8;
@@ -184,18 +185,19 @@ TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const voi
         }
     }
 #pragma clang loop unroll(full)
-    for (int t = 0; t < T; t++) _mm512_storeu_ps(out + 16 * t, acc[t]);
+    for (int t = 0; t < T; t++) _mm512_storeu_ps(out + t * out_stride, acc[t]);
 }
 
-#define X16_CASE(n) case n: x16_tile(w, format, x, stride, blocks, n, out); break;
+#define X16_CASE(n) case n: x16_tile(w, format, x, stride, blocks, n, out, out_stride); break;
 #define X16_KERNEL(name, kind)                                                                                     \
-    TERN_TARGET static void name(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) { \
+    TERN_TARGET static void name(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out,   \
+                                 size_t out_stride) {                                                            \
         size_t blocks = count / TERN_QK;                                                                         \
         const int format = kind;                                                                                 \
         switch (tokens) {                                                                                        \
         X16_CASE(1) X16_CASE(2) X16_CASE(3) X16_CASE(4) X16_CASE(5) X16_CASE(6) X16_CASE(7) X16_CASE(8)         \
         X16_CASE(9) X16_CASE(10) X16_CASE(11) X16_CASE(12) X16_CASE(13) X16_CASE(14) X16_CASE(15)               \
-        default: x16_tile(w, format, x, stride, blocks, 16, out); break;                                             \
+        default: x16_tile(w, format, x, stride, blocks, 16, out, out_stride); break;                                             \
         }                                                                                                        \
     }
 
@@ -207,7 +209,8 @@ X16_KERNEL(dot_q4_kx16_avx512, X16_Q4_K)
 /// of sixteen weights, multiplied by each token's activation broadcast. One token alone keeps four
 /// running sums (the FMA latency would otherwise bound it); many tokens are independent already.
 TERN_TARGET static inline __attribute__((always_inline)) void halves_x16_tile(const uint16_t *w, int bf16, const float *x, size_t token_step,
-                                                                              size_t column_step, size_t count, const int T, float *out) {
+                                                                              size_t column_step, size_t count, const int T, float *out,
+                                                                              size_t out_stride) {
     enum { U = 4 };
     const int parts = T >= 4 ? 1 : U;
     __m512 acc[16][U];
@@ -234,20 +237,20 @@ TERN_TARGET static inline __attribute__((always_inline)) void halves_x16_tile(co
     for (int t = 0; t < T; t++) {
         __m512 sum = acc[t][0];
         for (int u = 1; u < parts; u++) sum = _mm512_add_ps(sum, acc[t][u]);
-        _mm512_storeu_ps(out + 16 * t, sum);
+        _mm512_storeu_ps(out + t * out_stride, sum);
     }
 }
 
-#define HALVES_CASE(n) case n: halves_x16_tile(w, bf16, x, token_step, column_step, count, n, out); break;
+#define HALVES_CASE(n) case n: halves_x16_tile(w, bf16, x, token_step, column_step, count, n, out, out_stride); break;
 #define HALVES_KERNEL(name, is_bf16)                                                                             \
     TERN_TARGET static void name(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, \
-                                 float *out) {                                                                   \
+                                 float *out, size_t out_stride) {                                                \
         const int bf16 = is_bf16;                                                                                \
         switch (tokens) {                                                                                        \
         HALVES_CASE(1) HALVES_CASE(2) HALVES_CASE(3) HALVES_CASE(4) HALVES_CASE(5) HALVES_CASE(6) HALVES_CASE(7) \
         HALVES_CASE(8) HALVES_CASE(9) HALVES_CASE(10) HALVES_CASE(11) HALVES_CASE(12) HALVES_CASE(13)            \
         HALVES_CASE(14) HALVES_CASE(15)                                                                          \
-        default: halves_x16_tile(w, bf16, x, token_step, column_step, count, 16, out); break;                    \
+        default: halves_x16_tile(w, bf16, x, token_step, column_step, count, 16, out, out_stride); break;       \
         }                                                                                                        \
     }
 

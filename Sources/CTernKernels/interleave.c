@@ -194,7 +194,8 @@ void tern_dot_q8_0x4_scalar(const void *w, const tern_block_q8a *x, size_t count
     }
 }
 
-static void dot_x16(int layout, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
+static void dot_x16(int layout, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out,
+                    size_t out_stride) {
     for (size_t t = 0; t < tokens; t++) {
         for (int r = 0; r < 16; r++) {
             float sum = 0;
@@ -206,41 +207,43 @@ static void dot_x16(int layout, const void *w, const tern_block_q8a *x, size_t s
                 for (int i = 0; i < TERN_QK; i++) acc += weights[i] * a->qs[i];
                 sum += scale * a->d * (float)acc - min * a->s;
             }
-            out[t * 16 + r] = sum;
+            out[t * out_stride + r] = sum;
         }
     }
 }
 
-void tern_dot_q8_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
-    dot_x16(TERN_WEIGHT_Q8_0X16, w, x, stride, count, tokens, out);
+void tern_dot_q8_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out, size_t out_stride) {
+    dot_x16(TERN_WEIGHT_Q8_0X16, w, x, stride, count, tokens, out, out_stride);
 }
 
-void tern_dot_q4_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
-    dot_x16(TERN_WEIGHT_Q4_0X16, w, x, stride, count, tokens, out);
+void tern_dot_q4_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out, size_t out_stride) {
+    dot_x16(TERN_WEIGHT_Q4_0X16, w, x, stride, count, tokens, out, out_stride);
 }
 
-void tern_dot_q4_kx16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
-    dot_x16(TERN_WEIGHT_Q4_KX16, w, x, stride, count, tokens, out);
+void tern_dot_q4_kx16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out, size_t out_stride) {
+    dot_x16(TERN_WEIGHT_Q4_KX16, w, x, stride, count, tokens, out, out_stride);
 }
 
 static void dot_halves_x16(int bf16, const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens,
-                           float *out) {
+                           float *out, size_t out_stride) {
     const uint16_t *h = w;
     for (size_t t = 0; t < tokens; t++)
         for (int r = 0; r < 16; r++) {
             float sum = 0;
             for (size_t i = 0; i < count; i++)
                 sum += (bf16 ? tern_bf16_to_f32(h[i * 16 + r]) : tern_f16_to_f32(h[i * 16 + r])) * x[t * token_step + i * column_step];
-            out[t * 16 + r] = sum;
+            out[t * out_stride + r] = sum;
         }
 }
 
-void tern_dot_f16x16_scalar(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, float *out) {
-    dot_halves_x16(0, w, x, token_step, column_step, count, tokens, out);
+void tern_dot_f16x16_scalar(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, float *out,
+                            size_t out_stride) {
+    dot_halves_x16(0, w, x, token_step, column_step, count, tokens, out, out_stride);
 }
 
-void tern_dot_bf16x16_scalar(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, float *out) {
-    dot_halves_x16(1, w, x, token_step, column_step, count, tokens, out);
+void tern_dot_bf16x16_scalar(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, float *out,
+                             size_t out_stride) {
+    dot_halves_x16(1, w, x, token_step, column_step, count, tokens, out, out_stride);
 }
 
 int tern_interleaved_layout(int type, size_t rows) {

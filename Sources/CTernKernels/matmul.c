@@ -71,12 +71,6 @@ static void row_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, s
     }
 }
 
-/// Writes a sixteen-row kernel's tile (out[token * 16 + row]) into the matrix's output rows.
-static void store_tile(const tern_matrix *mat, const float *tile, size_t row, size_t token, size_t tokens) {
-    for (size_t u = 0; u < tokens; u++)
-        for (int j = 0; j < 16; j++) mat->out[(token + u) * mat->rows + row + j] = tile[16 * u + j];
-}
-
 /// Rows first..last (multiples of 16) of a sixteen-row packed matrix, sixteen tokens per call:
 /// the group's weights stay in cache while every token passes over them. 16-bit groups read the
 /// f32 activations, quantized groups the 8-bit ones.
@@ -85,15 +79,14 @@ static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat,
     tern_dot_x16_f_fn dot_f = mat->type == TERN_WEIGHT_F16X16 ? t->kernels->dot_f16x16 : t->kernels->dot_bf16x16;
     tern_dot_x16_fn dot_q = mat->type == TERN_WEIGHT_Q8_0X16 ? t->kernels->dot_q8_0x16
         : mat->type == TERN_WEIGHT_Q4_0X16 ? t->kernels->dot_q4_0x16 : t->kernels->dot_q4_kx16;
-    float tile[16 * 16];
     for (size_t r = first; r < last; r += 16) {
         const char *group = (const char *)mat->weights + (r / 16) * group_bytes;
         for (size_t i = 0; i < t->n; i += 16) {
             size_t tokens = t->n - i < 16 ? t->n - i : 16;
-            if (is_sixteen_halves(mat->type) && t->n == 1) dot_f(group, t->x, t->k, 1, t->k, 1, tile);
-            else if (is_sixteen_halves(mat->type)) dot_f(group, t->xt + i * t->k, 1, 16, t->k, tokens, tile);
-            else dot_q(group, xq + i * t->blocks, t->blocks, t->k, tokens, tile);
-            store_tile(mat, tile, r, i, tokens);
+            float *out = mat->out + i * mat->rows + r;
+            if (is_sixteen_halves(mat->type) && t->n == 1) dot_f(group, t->x, t->k, 1, t->k, 1, out, mat->rows);
+            else if (is_sixteen_halves(mat->type)) dot_f(group, t->xt + i * t->k, 1, 16, t->k, tokens, out, mat->rows);
+            else dot_q(group, xq + i * t->blocks, t->blocks, t->k, tokens, out, mat->rows);
         }
     }
 }

@@ -16,13 +16,15 @@ typedef void (*tern_dot_x4_fn)(const void *w, const tern_block_q8a *x, size_t co
 /// Four interleaved weight rows against four activation rows (x, x + stride, ...): out[token * 4 + row].
 typedef void (*tern_dot_x4_t4_fn)(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[16]);
 
-/// Sixteen packed Q8_0, Q4_0 or Q4_K rows against `tokens` (1-16) activation rows (x, x + stride, ...): out[token * 16 + row].
-typedef void (*tern_dot_x16_fn)(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out);
+/// Sixteen packed Q8_0, Q4_0 or Q4_K rows against `tokens` (1-16) activation rows (x, x + stride, ...):
+/// out[token * out_stride + row].
+typedef void (*tern_dot_x16_fn)(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out,
+                                size_t out_stride);
 
 /// Sixteen interleaved F16 or BF16 rows against `tokens` (1-16) f32 activation rows, element i of
-/// token t at x[t * token_step + i * column_step]: out[token * 16 + row].
+/// token t at x[t * token_step + i * column_step]: out[token * out_stride + row].
 typedef void (*tern_dot_x16_f_fn)(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens,
-                                  float *out);
+                                  float *out, size_t out_stride);
 
 /// Four weight rows (w, w + row_bytes, ...) against four f32 activation rows (x, x + count, ...):
 /// out[token * 4 + row]. For 16- and 32-bit weights in prefill.
@@ -43,11 +45,13 @@ typedef struct {
 // The reference four-row kernels, which paths without their own use too.
 void tern_dot_q4_0x4_scalar(const void *w, const tern_block_q8a *x, size_t count, float out[4]);
 void tern_dot_q8_0x4_scalar(const void *w, const tern_block_q8a *x, size_t count, float out[4]);
-void tern_dot_q8_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out);
-void tern_dot_q4_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out);
-void tern_dot_q4_kx16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out);
-void tern_dot_f16x16_scalar(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, float *out);
-void tern_dot_bf16x16_scalar(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, float *out);
+void tern_dot_q8_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out, size_t out_stride);
+void tern_dot_q4_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out, size_t out_stride);
+void tern_dot_q4_kx16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out, size_t out_stride);
+void tern_dot_f16x16_scalar(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, float *out,
+                            size_t out_stride);
+void tern_dot_bf16x16_scalar(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, float *out,
+                             size_t out_stride);
 
 /// The table in use: the best the CPU supports, unless a path was forced.
 const tern_kernel_table *tern_kernels(void);
