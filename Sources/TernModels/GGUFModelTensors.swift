@@ -16,7 +16,7 @@ public struct GGUFModelTensors {
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         let loader = WeightLoader(checkpoint: checkpoint, options: options, compute: Compute(threads: options.threads))
         var plans: [GGUFTensorPlan] = [], contents: [() -> [UInt8]] = []
-        for (name, role) in Self.tensorNames(config, checkpoint: checkpoint) {
+        for (name, role) in Self.tensorNames(config, withLMHead: !loader.lmHeadIsEmbedding(config)) {
             let view = try checkpoint.tensor(name)
             let rotaryHeads = GGUFTensorNames.rotaryHeads(of: name, config: config)
             let matrix: WeightMatrix
@@ -48,7 +48,7 @@ public struct GGUFModelTensors {
     private enum Role { case embedding, linear, vector }
 
     /// Every tensor the model reads, in the order llama.cpp's converter writes them.
-    private static func tensorNames(_ config: ModelConfig, checkpoint: SafetensorsCheckpoint) -> [(String, Role)] {
+    private static func tensorNames(_ config: ModelConfig, withLMHead: Bool) -> [(String, Role)] {
         var names: [(String, Role)] = [("model.embed_tokens.weight", .embedding)]
         for layer in 0..<config.numHiddenLayers {
             let p = "model.layers.\(layer)"
@@ -65,7 +65,7 @@ public struct GGUFModelTensors {
             }
         }
         names.append(("model.norm.weight", .vector))
-        if !(config.tieWordEmbeddings && !checkpoint.contains("lm_head.weight")) { names.append(("lm_head.weight", .embedding)) }
+        if withLMHead { names.append(("lm_head.weight", .embedding)) }
         return names
     }
 

@@ -39,6 +39,11 @@ public struct WeightLoader {
         self.compute = compute
     }
 
+    /// Whether the LM head is the embedding matrix itself: tied, and no separate lm_head stored.
+    func lmHeadIsEmbedding(_ config: ModelConfig) -> Bool {
+        config.tieWordEmbeddings && !checkpoint.contains("lm_head.weight")
+    }
+
     /// A linear layer's weight as the kernels read it fastest.
     func linear(_ name: String, shape: [Int]) throws -> WeightMatrix {
         try linearRows(name, shape: shape).interleavedForSpeed(compute: compute)
