@@ -3,10 +3,12 @@
 // needs few dispatches. Activations are quantized once for the quantized types: by each thread
 // for itself when there are few tokens (no extra barrier), else in a parallel pass first.
 #include "CTernKernels.h"
+#include <stdatomic.h>
 
 #define ROW_TILE 16
 #define TOKEN_TILE 32
 #define FEW_TOKENS 8
+#define ROWS_PER_CLAIM 64   // rows a thread takes at a time (a multiple of every interleaved group)
 
 typedef struct {
     const float *x;
@@ -18,6 +20,7 @@ typedef struct {
     tern_block_q8a *xq;         // shared quantized activations, or per-thread regions when few tokens
     int per_thread_quantize;
     float *xt;                  // for 16-bit sixteen-row matrices: each group of 16 tokens as [column][16]
+    _Atomic size_t next_claim;  // the next ROWS_PER_CLAIM rows no thread has taken yet
     const tern_kernel_table *kernels;
 } matmul_task;
 
@@ -196,19 +199,24 @@ static void matmul_part(void *context, int thread, int threads) {
         quantize_rows(t, mine, 0, t->n);
         xq = mine;
     }
-    // This thread's band of the matrices' rows taken end to end. Within a matrix both ends round
-    // up to its row groups (interleaved matrices have whole groups), so neighbours meet exactly.
-    size_t first = t->total_rows * thread / threads, last = t->total_rows * (thread + 1) / threads;
-    size_t base = 0;
-    for (size_t m = 0; m < t->count; base += t->matrices[m].rows, m++) {
-        const tern_matrix *mat = &t->matrices[m];
-        size_t g = group_rows(mat->type);
-        size_t lo = first > base ? first - base : 0, hi = last > base ? last - base : 0;
-        if (lo > mat->rows) lo = mat->rows;
-        if (hi > mat->rows) hi = mat->rows;
-        lo = (lo + g - 1) / g * g;
-        hi = (hi + g - 1) / g * g;
-        if (lo < hi) rows_of_matrix(t, mat, lo, hi, xq);
+    // Threads claim runs of rows of the matrices taken end to end until none are left, so a thread
+    // that other work on the machine slows down simply takes fewer. Within a matrix both ends of a
+    // run round up to its row groups (interleaved matrices have whole groups), so runs meet exactly.
+    (void)threads;
+    size_t first;
+    while ((first = atomic_fetch_add(&t->next_claim, ROWS_PER_CLAIM)) < t->total_rows) {
+        size_t last = first + ROWS_PER_CLAIM < t->total_rows ? first + ROWS_PER_CLAIM : t->total_rows;
+        size_t base = 0;
+        for (size_t m = 0; m < t->count && base < last; base += t->matrices[m].rows, m++) {
+            const tern_matrix *mat = &t->matrices[m];
+            size_t g = group_rows(mat->type);
+            size_t lo = first > base ? first - base : 0, hi = last - base;
+            if (lo > mat->rows) lo = mat->rows;
+            if (hi > mat->rows) hi = mat->rows;
+            lo = (lo + g - 1) / g * g;
+            hi = (hi + g - 1) / g * g;
+            if (lo < hi) rows_of_matrix(t, mat, lo, hi, xq);
+        }
     }
 }
 
