@@ -5,9 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t tern_quant_block_size(int type) {
-    return type == TERN_WEIGHT_Q4_K ? TERN_QK_K : TERN_QK;
-}
 
 size_t tern_quant_row_bytes(int type, size_t count) {
     switch (type) {

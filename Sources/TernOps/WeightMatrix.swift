@@ -6,8 +6,8 @@ import TernFormats
 
 public enum WeightType: Int32, Sendable, CaseIterable {
     case f32 = 0, f16 = 1, bf16 = 2, q8_0 = 3, q4_0 = 4, q4_k = 5
-    /// In memory only, for speed: Q4_0 / Q8_0 with four rows interleaved block by block, and Q8_0
-    /// with sixteen rows packed for AVX-512 VNNI.
+    /// In memory only, for speed: Q4_0 / Q8_0 with four rows interleaved block by block, and
+    /// Q8_0 / Q4_0 / Q4_K / F16 / BF16 with sixteen rows side by side (one vector lane per row).
     case q4_0x4 = 6, q8_0x4 = 7, q8_0x16 = 8, q4_0x16 = 9, q4_kx16 = 10, f16x16 = 11, bf16x16 = 12
 
     init(_ dtype: TensorDType) {
@@ -33,17 +33,17 @@ public enum WeightType: Int32, Sendable, CaseIterable {
         }
     }
 
-    public var isQuantized: Bool { fileType.blockSize > 1 }
+    public var isQuantized: Bool { blockSize > 1 }
 
     /// Columns must be a multiple of this for the type to hold a row.
-    public var blockSize: Int { isQuantized ? Int(tern_quant_block_size(rawValue)) : 1 }
+    public var blockSize: Int { fileType.blockSize }
 
     public var name: String { fileType.rawValue }
 
     var isInterleaved: Bool { WeightType(fileType) != self }
 }
 
-/// Memory the matrix owns (a quantized copy), freed with the last matrix that uses it. Large
+/// Memory the matrix owns (a quantized or repacked copy), freed with the last matrix that uses it. Large
 /// buffers ask for transparent huge pages: decode streams them whole, and fewer TLB misses help.
 public final class OwnedBuffer: @unchecked Sendable {
     public let pointer: UnsafeMutableRawPointer

@@ -70,8 +70,6 @@ typedef struct {
 
 /// Bytes of one row of `count` weights in a quantized type (count must be a multiple of its block).
 size_t tern_quant_row_bytes(int type, size_t count);
-/// Weights per block of a quantized type.
-size_t tern_quant_block_size(int type);
 
 void tern_quantize_row_q8_0(const float *x, tern_block_q8_0 *y, size_t count);
 void tern_quantize_row_q4_0(const float *x, tern_block_q4_0 *y, size_t count);
