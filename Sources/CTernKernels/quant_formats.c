@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 size_t tern_quant_row_bytes(int type, size_t count) {
     switch (type) {
     case TERN_WEIGHT_Q8_0: case TERN_WEIGHT_Q8_0X4: case TERN_WEIGHT_Q8_0X16: return count / TERN_QK * sizeof(tern_block_q8_0);
