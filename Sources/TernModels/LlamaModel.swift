@@ -103,12 +103,12 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             embedding.copyRow(token, to: ws.x + t * h)
         }
         for (index, layer) in layers.enumerated() {
-            Ops.rmsNorm(ws.x, weight: layer.inputNorm, eps: eps, rows: n, out: ws.normed)
+            Ops.rmsNorm(ws.x, weight: layer.inputNorm, eps: eps, rows: n, out: ws.normed, compute: compute)
             attention(layer, index: index, batch: batch, positions: positions, cache: cache)
             Ops.addInPlace(ws.x, ws.attentionOut, count: n * h)
-            Ops.rmsNorm(ws.x, weight: layer.postAttentionNorm, eps: eps, rows: n, out: ws.normed)
+            Ops.rmsNorm(ws.x, weight: layer.postAttentionNorm, eps: eps, rows: n, out: ws.normed, compute: compute)
             Ops.linear(ws.normed, tokens: n, [layer.gate.product(ws.gate), layer.up.product(ws.up)], compute: compute)
-            Ops.siluMul(gate: ws.gate, up: ws.up, count: n * config.intermediateSize)
+            Ops.siluMul(gate: ws.gate, up: ws.up, count: n * config.intermediateSize, compute: compute)
             layer.down(ws.gate, tokens: n, out: ws.attentionOut, compute: compute)
             Ops.addInPlace(ws.x, ws.attentionOut, count: n * h)
         }
@@ -160,7 +160,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
             t += count
         }
         for (row, token) in selected.enumerated() {
-            Ops.rmsNorm(ws.x + token * h, weight: finalNorm, eps: Float(config.rmsNormEps), rows: 1, out: ws.normed + row * h)
+            Ops.rmsNorm(ws.x + token * h, weight: finalNorm, eps: Float(config.rmsNormEps), rows: 1, out: ws.normed + row * h, compute: compute)
         }
         var flat = [Float](repeating: 0, count: selected.count * vocab)
         flat.withUnsafeMutableBufferPointer {

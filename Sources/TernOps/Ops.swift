@@ -24,16 +24,16 @@ public enum Ops {
         }
     }
 
-    public static func rmsNorm(_ x: UnsafePointer<Float>, weight: [Float], eps: Float, rows: Int, out: FloatPointer) {
-        tern_rmsnorm(x, weight, out, rows, weight.count, eps)
+    public static func rmsNorm(_ x: UnsafePointer<Float>, weight: [Float], eps: Float, rows: Int, out: FloatPointer, compute: Compute) {
+        tern_rmsnorm(compute.pool, x, weight, out, rows, weight.count, eps)
     }
 
     public static func rope(_ vec: FloatPointer, heads: Int, headDim: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
         tern_rope(vec, heads, headDim, cos, sin)
     }
 
-    public static func siluMul(gate: FloatPointer, up: UnsafePointer<Float>, count: Int) {
-        tern_silu_mul(gate, up, count)
+    public static func siluMul(gate: FloatPointer, up: UnsafePointer<Float>, count: Int, compute: Compute) {
+        tern_silu_mul(compute.pool, gate, up, count)
     }
 
     /// A token drawn from softmax(scores / temperature) with `unit` uniform in [0, 1), on the

@@ -82,14 +82,14 @@ void tern_quantize_matrix(tern_pool *pool, int source_type, const void *source, 
                           size_t rows, size_t columns);
 
 /// y = x / rms(x) * weight, for `rows` rows of `dim` elements.
-void tern_rmsnorm(const float *x, const float *weight, float *y, size_t rows, size_t dim, float eps);
+void tern_rmsnorm(tern_pool *pool, const float *x, const float *weight, float *y, size_t rows, size_t dim, float eps);
 
 /// Rotates pairs (i, i + head_dim/2) of each head by the angles whose cos/sin are given
 /// (head_dim/2 values each), as Hugging Face's rotate_half does.
 void tern_rope(float *vec, size_t heads, size_t head_dim, const float *cos_t, const float *sin_t);
 
 /// gate = silu(gate) * up, elementwise.
-void tern_silu_mul(float *gate, const float *up, size_t count);
+void tern_silu_mul(tern_pool *pool, float *gate, const float *up, size_t count);
 
 /// One sequence's chunk in a batched attention call: `tokens` consecutive tokens at positions
 /// start_pos..., whose cache blocks the block table lists.
