@@ -20,7 +20,7 @@ public func buildRouter(slot: ModelSlot, options: ServerOptions, logger: Logger)
     var open: Set<String> = ["/health", "/livez"]
     if !options.protectMetrics { open.insert("/metrics") }
     router.add(middleware: APIKeyMiddleware(keys: options.apiKeys, openPaths: open))
-    OpenAIController(slot: slot, maxBodyBytes: options.maxBodyBytes).register(on: router)
+    OpenAIController(slot: slot, maxBodyBytes: options.maxBodyBytes, connections: ConnectionWatcher()).register(on: router)
     UtilityController(slot: slot, maxBodyBytes: options.maxBodyBytes).register(on: router)
     return router
 }

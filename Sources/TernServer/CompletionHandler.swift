@@ -13,27 +13,29 @@ struct CompletionHandler {
     /// Text put before each choice's output (the prompt, for completions with echo).
     let prefixes: [String]
 
-    func respond(prompts: [[Int]], body: RequestBody, usage: UsageBox) async throws -> Response {
-        let events = try service.start(prompts: prompts, options: options)
+    func respond(prompts: [[Int]], connection: ClientConnection, usage: UsageBox) async throws -> Response {
+        let run = try service.start(prompts: prompts, options: options)
         let choices = prompts.count * options.n
         if options.stream {
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                             body: .init { writer in
-                                try await body.consumeWithCancellationOnInboundClose { _ in
-                                    try await stream(events, choices: choices, usage: usage, writer: &writer)
-                                }
+                                let registration = connection.onClose(run.cancel)
+                                defer { registration.cancel() }
+                                try await stream(run, choices: choices, usage: usage, writer: &writer)
                                 try await writer.finish(nil)
                             })
         }
-        let results = try await body.consumeWithCancellationOnInboundClose { _ in try await collect(events, choices: choices) }
+        let registration = connection.onClose(run.cancel)
+        defer { registration.cancel() }
+        let results = try await collect(run, choices: choices)
         usage.record(results, promptTokens: promptTokenCount)
         let json = responder.body(results, promptTokens: promptTokenCount, prefixes: prefixes)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json.serialized)))
     }
 
-    private func collect(_ events: AsyncStream<ChoiceEvent>, choices: Int) async throws -> [ChoiceResult] {
+    private func collect(_ run: GenerationRun, choices: Int) async throws -> [ChoiceResult] {
         var results = [ChoiceResult](repeating: ChoiceResult(), count: choices)
-        for await choice in events {
+        for await choice in run.events {
             switch choice.event {
             case .token(let step):
                 results[choice.index].text += step.text
@@ -45,11 +47,11 @@ struct CompletionHandler {
                 throw APIError(.internalServerError, message)
             }
         }
-        try Task.checkCancellation()
+        try checkFinished(run)
         return results
     }
 
-    private func stream(_ events: AsyncStream<ChoiceEvent>, choices: Int, usage: UsageBox, writer: inout any ResponseBodyWriter) async throws {
+    private func stream(_ run: GenerationRun, choices: Int, usage: UsageBox, writer: inout any ResponseBodyWriter) async throws {
         var results = [ChoiceResult](repeating: ChoiceResult(), count: choices)
         var started = [Bool](repeating: false, count: choices)
         var pending = [[TokenStep]](repeating: [], count: choices)
@@ -58,7 +60,7 @@ struct CompletionHandler {
             try await send(responder.chunk(index: index, text: prefixes[index], tokens: [], finishReason: nil, isFirst: true), &writer)
             started[index] = true
         }
-        for await choice in events {
+        for await choice in run.events {
             let i = choice.index
             switch choice.event {
             case .token(let step):
@@ -80,12 +82,18 @@ struct CompletionHandler {
                 try await writer.write(ByteBuffer(string: "data: \(APIError(.internalServerError, message).bodyText)\n\n"))
             }
         }
-        try Task.checkCancellation()
+        try checkFinished(run)
         usage.record(results, promptTokens: promptTokenCount)
         if options.includeUsage {
             try await send(responder.usageChunk(CompletionResponder.usage(results, promptTokens: promptTokenCount)), &writer)
         }
         try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+    }
+
+    /// The events end early only when the client left or the handler's task was cancelled.
+    private func checkFinished(_ run: GenerationRun) throws {
+        if run.isCancelled { throw ClientGone() }
+        try Task.checkCancellation()
     }
 
     private func send(_ chunk: JSONValue, _ writer: inout any ResponseBodyWriter) async throws {

@@ -19,7 +19,7 @@ public final class GenerationService: Sendable {
     }
 
     /// Starts `n` choices for each prompt (choice index = prompt index * n + i).
-    func start(prompts: [[Int]], options: GenerationOptions) throws -> AsyncStream<ChoiceEvent> {
+    func start(prompts: [[Int]], options: GenerationOptions) throws -> GenerationRun {
         var streams: [AsyncStream<EngineEvent>] = []
         var ids: [String] = []
         do {
@@ -54,34 +54,46 @@ public final class GenerationService: Sendable {
         }
     }
 
-    private func merge(_ streams: [AsyncStream<EngineEvent>], promptLengths: [Int]) -> AsyncStream<ChoiceEvent> {
+    private func merge(_ streams: [AsyncStream<EngineEvent>], promptLengths: [Int]) -> GenerationRun {
         let metrics = self.metrics
-        return AsyncStream { continuation in
-            let task = Task {
-                await withTaskGroup(of: Void.self) { group in
-                    for (index, stream) in streams.enumerated() {
-                        group.addTask {
-                            var timing = SequenceTiming(start: Date())
-                            var ended = false
-                            for await event in stream {
-                                switch event {
-                                case .token: timing.tokenArrived()
-                                case .finished(let reason, let usage): metrics.record(timing, reason: reason, usage: usage); ended = true
-                                case .failed: ended = true
-                                }
-                                continuation.yield(ChoiceEvent(index: index, event: event))
+        let (events, continuation) = AsyncStream<ChoiceEvent>.makeStream()
+        let task = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for (index, stream) in streams.enumerated() {
+                    group.addTask {
+                        var timing = SequenceTiming(start: Date())
+                        var ended = false
+                        for await event in stream {
+                            switch event {
+                            case .token: timing.tokenArrived()
+                            case .finished(let reason, let usage): metrics.record(timing, reason: reason, usage: usage); ended = true
+                            case .failed: ended = true
                             }
-                            if !ended {
-                                // The listener left (client gone): the engine aborts the sequence; count it here.
-                                metrics.record(timing, reason: .abort,
-                                               usage: TokenUsage(promptTokens: promptLengths[index], completionTokens: timing.tokenCount))
-                            }
+                            continuation.yield(ChoiceEvent(index: index, event: event))
+                        }
+                        if !ended {
+                            // The listener left (client gone): the engine aborts the sequence; count it here.
+                            metrics.record(timing, reason: .abort,
+                                           usage: TokenUsage(promptTokens: promptLengths[index], completionTokens: timing.tokenCount))
                         }
                     }
                 }
-                continuation.finish()
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.finish()
         }
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { task.cancel() }
+        }
+        return GenerationRun(events: events, task: task)
     }
+}
+
+/// The merged events of a request's choices; cancelling it aborts every choice in the engine.
+struct GenerationRun: Sendable {
+    let events: AsyncStream<ChoiceEvent>
+    fileprivate let task: Task<Void, Never>
+
+    func cancel() { task.cancel() }
+
+    var isCancelled: Bool { task.isCancelled }
 }

@@ -2,14 +2,18 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 public struct TernRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Token counts the handler fills in for the request log.
     let usage = UsageBox()
+    /// The connection the request came on, to notice a client that hangs up.
+    let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 }
 
@@ -62,7 +66,7 @@ struct OpenAIErrorMiddleware: RouterMiddleware {
             case .contentTooLarge: return APIError(.contentTooLarge, "the request body is larger than the server accepts").response
             default: return APIError(error.status, "\(error)").response
             }
-        } catch is CancellationError {
+        } catch is CancellationError, is ClientGone {
             return APIError(.badRequest, "the request was cancelled").response
         } catch {
             return APIError(.internalServerError, "\(error)").response

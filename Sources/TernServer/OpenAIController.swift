@@ -8,6 +8,7 @@ import TernTemplates
 struct OpenAIController {
     let slot: ModelSlot
     let maxBodyBytes: Int
+    let connections: ConnectionWatcher
 
     func register(on router: Router<TernRequestContext>) {
         router.get("/v1/models") { _, _ in try listModels() }
@@ -62,7 +63,8 @@ struct OpenAIController {
                                             wantsLogprobs: options.parameters.logprobs != nil)
         let handler = CompletionHandler(service: server.service, responder: responder, options: options,
                                         promptTokenCount: prompts.reduce(0) { $0 + $1.count }, prefixes: prefixes)
-        return try await handler.respond(prompts: prompts, body: request.body, usage: context.usage)
+        return try await handler.respond(prompts: prompts, connection: ClientConnection(watcher: connections, channel: context.channel),
+                                         usage: context.usage)
     }
 }
 
