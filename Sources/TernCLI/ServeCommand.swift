@@ -24,6 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("chat-template"), help: "Jinja chat template file to use instead of the model's.") var chatTemplate: String?
     @Option(name: .customLong("shutdown-grace-seconds"), help: "Time running requests get to finish on SIGTERM (default 30).") var grace: Int?
     @Flag(name: .customLong("protect-metrics"), help: "Require the API key on /metrics too.") var protectMetrics = false
+    @Flag(name: .customLong("trust-request-chat-template"),
+          help: "Accept 'chat_template' and 'chat_template_kwargs' in requests (templates are code the server runs).")
+    var trustRequestChatTemplate = false
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).") var logLevel: String?
     @Option(help: "YAML file with the same settings (flag names as keys).") var config: String?
     @OptionGroup var loading: LoadingOptions
@@ -65,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
                 : apiKeys
             options.maxBodyBytes = try sources.resolve(maxBodyBytes, env: nil, key: "max-request-body-bytes", default: 16 << 20)
             options.protectMetrics = sources.resolve(protectMetrics, env: nil, key: "protect-metrics")
+            options.trustRequestChatTemplate = sources.resolve(trustRequestChatTemplate, env: nil, key: "trust-request-chat-template")
             let modelPath = try sources.resolve(model, env: "MODEL_PATH", key: "model") ?? DemoModel.locate().path
             let levelName = sources.resolve(logLevel, env: "LOG_LEVEL", key: "log-level") ?? "info"
             guard let level = Logger.Level(rawValue: levelName.lowercased()) else { throw SettingsError("unknown log level '\(levelName)'") }
@@ -114,7 +118,10 @@ struct ServeCommand: AsyncParsableCommand {
                 let kvBytes = stats.totalBlocks * engineConfiguration.blockSize * loaded.model.kvBytesPerToken
                 let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
                 logger.info("loaded \(loaded.model.config.architecture) from \(loaded.path.path) as '\(server.name)' in \(seconds)s; weights \(formatBytes(loaded.model.weightBytes)), KV cache \(formatBytes(kvBytes)) in \(stats.totalBlocks) blocks of \(engineConfiguration.blockSize) tokens (\(stats.totalBlocks / perSequence) sequences of \(engineConfiguration.maxModelLength) tokens at once)")
-                if case .failure(let error) = server.chatPrompt { logger.warning("chat requests will fail: \(error.message)") }
+                switch server.chatPrompt {
+                case .failure(let error): logger.warning("chat requests will fail: \(error.message)")
+                case .success(let prompt): try prompt.checkRendersWithinLimits()
+                }
                 return server
             }
         } catch let error as SettingsError {

@@ -30,6 +30,18 @@ public struct ChatPrompt: Sendable {
         try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt, tools: tools)
     }
 
+    /// Renders a one-message conversation so a template that breaks the render limits on any
+    /// input (a runaway loop, a string that doubles) stops the server at startup, not per request.
+    /// Errors the template raises on purpose (raise_exception) are left to the requests.
+    public func checkRendersWithinLimits() throws {
+        do {
+            _ = try render(messages: [["role": "user", "content": "Hello"]])
+        } catch let error as TemplateError where error.isResourceLimit {
+            throw EngineError("the chat template exceeds the render limits: \(error)")
+        } catch is TemplateError {
+        }
+    }
+
     public func tokenize(_ rendered: String) -> [Int] {
         let startsWithBOS = tokenizer.bosToken.map { !$0.isEmpty && rendered.hasPrefix($0) } ?? false
         return tokenizer.encode(rendered, addSpecialTokens: !startsWithBOS)

@@ -9,6 +9,8 @@ public struct ServerOptions: Sendable {
     public var maxBodyBytes = 16 << 20
     /// Require the API key on /metrics too.
     public var protectMetrics = false
+    /// Let requests bring their own `chat_template` and `chat_template_kwargs` (code the server runs).
+    public var trustRequestChatTemplate = false
 
     public init() {}
 }
@@ -20,8 +22,8 @@ public func buildRouter(slot: ModelSlot, options: ServerOptions, logger: Logger)
     var open: Set<String> = ["/health", "/livez"]
     if !options.protectMetrics { open.insert("/metrics") }
     router.add(middleware: APIKeyMiddleware(keys: options.apiKeys, openPaths: open))
-    OpenAIController(slot: slot, maxBodyBytes: options.maxBodyBytes, connections: ConnectionWatcher()).register(on: router)
-    UtilityController(slot: slot, maxBodyBytes: options.maxBodyBytes).register(on: router)
+    OpenAIController(slot: slot, options: options, connections: ConnectionWatcher()).register(on: router)
+    UtilityController(slot: slot, options: options).register(on: router)
     return router
 }
 

@@ -7,7 +7,7 @@ import TernTemplates
 
 struct OpenAIController {
     let slot: ModelSlot
-    let maxBodyBytes: Int
+    let options: ServerOptions
     let connections: ConnectionWatcher
 
     func register(on router: Router<TernRequestContext>) {
@@ -51,83 +51,22 @@ struct OpenAIController {
     private func complete(_ kind: CompletionKind, _ incoming: Request, _ context: TernRequestContext) async throws -> Response {
         var request = incoming
         let server = try slot.server()
-        let fields = try await Self.readBody(&request, server: server, limit: maxBodyBytes)
-        let options = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: kind == .chat)
-        let prompts = kind == .chat ? [try ChatRequest.promptTokens(fields, server: server)] : try CompletionRequest.prompts(fields, server: server)
+        let fields = try await Self.readBody(&request, server: server, limit: options.maxBodyBytes)
+        let generation = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: kind == .chat)
+        let prompts = kind == .chat
+            ? [try ChatRequest.promptTokens(fields, server: server, trustRequestTemplate: options.trustRequestChatTemplate)]
+            : try CompletionRequest.prompts(fields, server: server)
         // Completions with echo start each choice with its prompt's text.
         let echo = kind == .text ? try fields.bool("echo") ?? false : false
         let prefixes = prompts.flatMap { prompt in
-            Array(repeating: echo ? server.loaded.tokenizer.decode(prompt, skipSpecialTokens: true) : "", count: options.n)
+            Array(repeating: echo ? server.loaded.tokenizer.decode(prompt, skipSpecialTokens: true) : "", count: generation.n)
         }
         let responder = CompletionResponder(kind: kind, model: server.name, tokenizer: server.loaded.tokenizer,
-                                            wantsLogprobs: options.parameters.logprobs != nil)
-        let handler = CompletionHandler(service: server.service, responder: responder, options: options,
+                                            wantsLogprobs: generation.parameters.logprobs != nil)
+        let handler = CompletionHandler(service: server.service, responder: responder, options: generation,
                                         promptTokenCount: prompts.reduce(0) { $0 + $1.count }, prefixes: prefixes)
         return try await handler.respond(prompts: prompts, connection: ClientConnection(watcher: connections, channel: context.channel),
                                          usage: context.usage)
-    }
-}
-
-/// The prompt of a chat request: its messages laid out by the chat template, then tokenized.
-enum ChatRequest {
-    static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
-
-    static func promptTokens(_ fields: RequestFields, server: ModelServer) throws -> [Int] {
-        guard let list = fields.value("messages")?.arrayValue, !list.isEmpty else {
-            throw APIError.badRequest("'messages' must be a non-empty list", param: "messages")
-        }
-        let messages = try list.enumerated().map { try normalize($1, index: $0) }
-        let tools = try fields.value("tools").map { value -> [JSONValue] in
-            guard let tools = value.arrayValue else { throw APIError.badRequest("'tools' must be a list", param: "tools") }
-            return tools
-        }
-        let prompt: ChatPrompt
-        if let source = try fields.string("chat_template") {
-            do {
-                prompt = ChatPrompt(template: try ChatTemplate(source: source, specialTokens: (try? server.chatPrompt.get())?.template.specialTokens ?? [:]),
-                                    tokenizer: server.loaded.tokenizer)
-            } catch {
-                throw APIError.badRequest("'chat_template' cannot be used: \(error)", param: "chat_template")
-            }
-        } else {
-            do { prompt = try server.chatPrompt.get() } catch { throw APIError.badRequest(error.message, param: "messages") }
-        }
-        do {
-            let text = try prompt.render(messages: messages, addGenerationPrompt: try fields.bool("add_generation_prompt") ?? true, tools: tools)
-            return prompt.tokenize(text)
-        } catch let error as TemplateError {
-            throw APIError.badRequest("the chat template failed on these messages: \(error)", param: "messages")
-        }
-    }
-
-    /// Checks a message and turns content given as a list of text parts into one string.
-    static func normalize(_ message: JSONValue, index: Int) throws -> JSONValue {
-        let param = "messages[\(index)]"
-        guard var object = message.objectValue else { throw APIError.badRequest("'\(param)' must be an object", param: param) }
-        guard let role = object["role"]?.stringValue, roles.contains(role) else {
-            throw APIError.badRequest("'\(param).role' must be one of \(roles.sorted().joined(separator: ", "))", param: "\(param).role")
-        }
-        switch object["content"] {
-        case .string?, .null?:
-            break
-        case nil:
-            object["content"] = .null
-        case .array(let parts)?:
-            let texts = try parts.map { part -> String in
-                guard part["type"]?.stringValue == "text", let text = part["text"]?.stringValue else {
-                    throw APIError.badRequest("'\(param).content' parts must be {\"type\": \"text\", \"text\": ...}; other kinds are not supported",
-                                              param: "\(param).content")
-                }
-                return text
-            }
-            object["content"] = .string(texts.joined(separator: "\n"))
-        default:
-            throw APIError.badRequest("'\(param).content' must be a string or a list of text parts", param: "\(param).content")
-        }
-        if object["content"] == .null, role != "assistant" {
-            throw APIError.badRequest("'\(param).content' is required for role \(role)", param: "\(param).content")
-        }
-        return .object(object)
     }
 }
 

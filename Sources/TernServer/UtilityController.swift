@@ -10,7 +10,7 @@ public enum TernVersion {
 
 struct UtilityController {
     let slot: ModelSlot
-    let maxBodyBytes: Int
+    let options: ServerOptions
 
     func register(on router: Router<TernRequestContext>) {
         router.get("/health") { _, _ in health() }
@@ -44,7 +44,7 @@ struct UtilityController {
     /// The model field is optional here, as in vLLM, but must name this model when given.
     private func fields(_ incoming: Request, server: ModelServer) async throws -> RequestFields {
         var request = incoming
-        let buffer = try await request.collectBody(upTo: maxBodyBytes)
+        let buffer = try await request.collectBody(upTo: options.maxBodyBytes)
         let fields = try RequestFields(body: Array(buffer.readableBytesView))
         if let model = try fields.string("model"), model != server.name {
             throw APIError(.notFound, "The model `\(model)` does not exist.", param: "model", code: "model_not_found")
@@ -57,7 +57,7 @@ struct UtilityController {
         let fields = try await fields(request, server: server)
         let tokens: [Int]
         if fields.value("messages") != nil {
-            tokens = try ChatRequest.promptTokens(fields, server: server)
+            tokens = try ChatRequest.promptTokens(fields, server: server, trustRequestTemplate: options.trustRequestChatTemplate)
         } else {
             let prompt = try fields.requiredString("prompt")
             tokens = server.loaded.tokenizer.encode(prompt, addSpecialTokens: try fields.bool("add_special_tokens") ?? true)

@@ -1,6 +1,7 @@
 // Runs a parsed template: statements with Jinja's scoping (a for-loop iteration and a macro
-// call get their own scope; `if` does not), within bounds on loop iterations, output size and
-// macro recursion so no template can run away.
+// call get their own scope; `if` does not), within bounds on loop iterations, output, string and
+// collection sizes, macro recursion and wall time, so no template (a request's included) can run away.
+import Foundation
 
 final class Scope {
     private var variables: [String: JinjaValue] = [:]
@@ -21,10 +22,17 @@ final class Scope {
 }
 
 /// Bounds that stop a runaway template with an error instead of hanging or exhausting memory.
+/// The defaults are far above what any chat template needs for a conversation that fits a
+/// context window, and low enough that a hostile template costs little memory and CPU.
 public struct RenderLimits: Sendable {
-    public var maxLoopIterations = 1_000_000
-    public var maxOutputBytes = 64 << 20
+    public var maxLoopIterations = 100_000
+    public var maxOutputBytes = 32 << 20
+    /// Largest string any expression may produce (concatenation, repetition, filters).
+    public var maxStringBytes = 32 << 20
+    /// Most items a list or dict made by an expression may hold.
+    public var maxCollectionItems = 1_000_000
     public var maxCallDepth = 100
+    public var maxSeconds = 2.0
 
     public init() {}
 }
@@ -35,9 +43,35 @@ final class JinjaInterpreter {
     let limits: RenderLimits
     private var iterations = 0
     private var depth = 0
+    private let deadline: UInt64
 
     init(limits: RenderLimits) {
         self.limits = limits
+        deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, limits.maxSeconds) * 1e9)
+    }
+
+    private func limitExceeded(_ message: String) -> EvaluationError {
+        EvaluationError(message, isResourceLimit: true)
+    }
+
+    private func checkTime() throws {
+        if DispatchTime.now().uptimeNanoseconds > deadline {
+            throw limitExceeded("rendering took longer than \(limits.maxSeconds) seconds")
+        }
+    }
+
+    /// Every value an expression makes is measured, so sizes cannot double their way past memory.
+    private func checked(_ value: JinjaValue) throws -> JinjaValue {
+        switch value {
+        case .string(let text) where text.utf8.count > limits.maxStringBytes:
+            throw limitExceeded("a string grew longer than \(limits.maxStringBytes) bytes")
+        case .array(let items) where items.count > limits.maxCollectionItems:
+            throw limitExceeded("a list grew longer than \(limits.maxCollectionItems) items")
+        case .dict(let dict) where dict.count > limits.maxCollectionItems:
+            throw limitExceeded("a dict grew larger than \(limits.maxCollectionItems) items")
+        default:
+            return value
+        }
     }
 
     func render(_ nodes: [Node], scope: Scope) throws -> String {
@@ -50,8 +84,12 @@ final class JinjaInterpreter {
         for node in nodes {
             let flow = try execute(node, scope: scope, into: &output)
             if flow != .normal { return flow }
-            if output.utf8.count > limits.maxOutputBytes {
-                throw EvaluationError("output is longer than \(limits.maxOutputBytes) bytes")
+            // Between statements there is no single place to blame: the error names the template's start.
+            try located(.start) {
+                if output.utf8.count > limits.maxOutputBytes {
+                    throw limitExceeded("output is longer than \(limits.maxOutputBytes) bytes")
+                }
+                try checkTime()
             }
         }
         return .normal
@@ -92,7 +130,7 @@ final class JinjaInterpreter {
         do {
             return try body()
         } catch let error as EvaluationError {
-            throw TemplateError(error.message, at: position)
+            throw TemplateError(error.message, at: position, isResourceLimit: error.isResourceLimit)
         } catch let error as RaisedException {
             throw TemplateError("raise_exception: \(error.message)", at: position)
         }
@@ -115,8 +153,9 @@ final class JinjaInterpreter {
         for (i, item) in items.enumerated() {
             iterations += 1
             if iterations > limits.maxLoopIterations {
-                throw TemplateError("more than \(limits.maxLoopIterations) loop iterations", at: position)
+                throw TemplateError("more than \(limits.maxLoopIterations) loop iterations", at: position, isResourceLimit: true)
             }
+            try located(position) { try checkTime() }
             let iterationScope = Scope(parent: scope)
             try located(position) { try bind(targets, to: item, in: iterationScope) }
             iterationScope.set("loop", Self.loopVariable(index: i, items: items))
@@ -167,7 +206,7 @@ final class JinjaInterpreter {
             self.depth += 1
             defer { self.depth -= 1 }
             guard self.depth <= self.limits.maxCallDepth else {
-                throw EvaluationError("macro calls nested deeper than \(self.limits.maxCallDepth)")
+                throw self.limitExceeded("macro calls nested deeper than \(self.limits.maxCallDepth)")
             }
             let callScope = Scope(parent: scope)
             for (i, (name, defaultValue)) in definition.parameters.enumerated() {
@@ -184,6 +223,10 @@ final class JinjaInterpreter {
     // MARK: Expressions
 
     func evaluate(_ expression: Expression, _ scope: Scope) throws -> JinjaValue {
+        try checked(try evaluateUnchecked(expression, scope))
+    }
+
+    private func evaluateUnchecked(_ expression: Expression, _ scope: Scope) throws -> JinjaValue {
         switch expression {
         case .literal(let value):
             return value

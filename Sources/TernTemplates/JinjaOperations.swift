@@ -148,7 +148,7 @@ enum Operations {
     /// Repeating a string or list may not build something larger than a template's whole output may be.
     private static func checkRepetition(_ size: Int, _ count: Int) throws {
         let (total, overflow) = size.multipliedReportingOverflow(by: max(0, count))
-        guard !overflow, total <= RenderLimits().maxOutputBytes else { throw EvaluationError("repetition result is too large") }
+        guard !overflow, total <= RenderLimits().maxOutputBytes else { throw EvaluationError("repetition result is too large", isResourceLimit: true) }
     }
 
     private static func integer(_ op: String, _ x: Int, _ y: Int) throws -> JinjaValue {

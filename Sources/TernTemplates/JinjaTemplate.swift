@@ -33,7 +33,7 @@ public struct JinjaTemplate: @unchecked Sendable {
             }
             guard step != 0 else { throw EvaluationError("range() step must not be zero") }
             let count = max(0, (stop - start + step - (step > 0 ? 1 : -1)) / step)
-            guard count <= 100_000 else { throw EvaluationError("range() of \(count) items is too large (at most 100000)") }
+            guard count <= 100_000 else { throw EvaluationError("range() of \(count) items is too large (at most 100000)", isResourceLimit: true) }
             return .array(stride(from: start, to: stop, by: step).map { .int($0) })
         },
         "namespace": function("namespace") { args in

@@ -88,6 +88,31 @@ import TernFormats
         #expect(recursion.message.contains("nested deeper"))
     }
 
+    @Test func doublingStringsAndListsStopAtTheSizeLimits() throws {
+        var limits = RenderLimits()
+        limits.maxStringBytes = 1 << 20
+        limits.maxCollectionItems = 10_000
+        let strings = try #require(Self.error(
+            "{% set ns = namespace(s='x') %}{% for i in range(33) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}", limits: limits))
+        #expect(strings.isResourceLimit && strings.message.contains("string grew longer"))
+        let lists = try #require(Self.error(
+            "{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l | length }}", limits: limits))
+        #expect(lists.isResourceLimit && lists.message.contains("list grew longer"))
+        // Under the limits the same construct renders as jinja2 would.
+        #expect(try JinjaTemplate("{% set ns = namespace(s='x') %}{% for i in range(10) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}")
+            .render([:], limits: limits) == "1024")
+    }
+
+    @Test func slowTemplatesStopAtTheTimeLimit() throws {
+        var limits = RenderLimits()
+        limits.maxSeconds = 0.2
+        let started = Date()
+        let error = try #require(Self.error(
+            "{% for a in range(100000) %}{{ 'abc' | replace('b', 'c') | upper | lower }}{% endfor %}", limits: limits))
+        #expect(error.isResourceLimit && error.message.contains("longer than 0.2 seconds"))
+        #expect(Date().timeIntervalSince(started) < 2)
+    }
+
     @Test(arguments: ["{{ }}", "{% for %}", "{% endfor %}", "{{ 'unterminated }}", "{% set = 1 %}", "{{ a b }}", "{% unknown %}", "{# never closed"])
     func malformedTemplatesAreErrors(source: String) {
         #expect(Self.error(source) != nil, "\(source)")

@@ -20,14 +20,15 @@ def free_port():
 
 
 class Server:
-    """`model=None` starts the server with no model argument, so it serves the built-in demo."""
+    """`model=None` starts the server with no model argument, so it serves the built-in demo;
+    `wrapper` is a command the server runs under (e.g. prlimit)."""
 
-    def __init__(self, *extra_args, model=MODEL):
+    def __init__(self, *extra_args, model=MODEL, wrapper=()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         model_args = ["--model", MODEL, "--served-model-name", "tern-e2e"] if model else []
         self.process = subprocess.Popen(
-            [BINARY, "serve", *model_args, "--host", "127.0.0.1", "--port", str(self.port),
+            [*wrapper, BINARY, "serve", *model_args, "--host", "127.0.0.1", "--port", str(self.port),
              "--api-key", API_KEY, "--log-level", "warning", *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if k != "MODEL_PATH"})
         deadline = time.time() + 30

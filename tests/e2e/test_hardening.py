@@ -1,0 +1,77 @@
+"""Hostile and sloppy clients: each case here once crashed the server, lost data or gave the
+wrong status. Raw sockets where a client library would hide the behaviour."""
+import json
+
+import pytest
+import requests
+
+from conftest import Server
+
+DOUBLING = ('{% set ns = namespace(s="x") %}{% for i in range(33) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}'
+            '{{ ns.s|length }}')
+CHAT = {"model": "tern-e2e", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]}
+
+
+@pytest.fixture(scope="module")
+def trusting_server():
+    # 2 GiB of address space: a template that doubled its way to gigabytes would abort the server.
+    s = Server("--trust-request-chat-template", wrapper=("prlimit", "--as=2147483648"))
+    yield s
+    s.stop()
+
+
+def post_chat(server, **fields):
+    return requests.post(server.url + "/v1/chat/completions", headers=server.headers(), json={**CHAT, **fields}, timeout=60)
+
+
+def test_template_bomb_is_a_400_and_the_server_lives(trusting_server):
+    for bomb in [DOUBLING, "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+                 "{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l }}"]:
+        r = post_chat(trusting_server, chat_template=bomb)
+        assert r.status_code == 400, r.text
+        assert "chat template" in r.json()["error"]["message"]
+    assert trusting_server.process.poll() is None
+    ok = post_chat(trusting_server, chat_template="{% for m in messages %}{{ m.content }}{% endfor %}")
+    assert ok.status_code == 200, ok.text
+
+
+def test_request_templates_need_the_operators_consent(server):
+    for field, value in [("chat_template", "{{ messages[0].content }}"), ("chat_template_kwargs", {"enable_thinking": False})]:
+        r = post_chat(server, **{field: value})
+        assert r.status_code == 400
+        assert r.json()["error"]["param"] == field
+        assert "--trust-request-chat-template" in r.json()["error"]["message"]
+
+
+def test_chat_template_kwargs_reach_the_template(trusting_server):
+    template = "{% if shout %}{{ messages[0].content | upper }}{% else %}{{ messages[0].content }}{% endif %}"
+    def tokens(**kwargs):
+        r = requests.post(trusting_server.url + "/tokenize", headers=trusting_server.headers(),
+                          json={"messages": [{"role": "user", "content": "hello"}], "chat_template": template, **kwargs})
+        assert r.status_code == 200, r.text
+        return r.json()["tokens"]
+    shouted = requests.post(trusting_server.url + "/tokenize", headers=trusting_server.headers(), json={"prompt": "HELLO"}).json()["tokens"]
+    assert tokens(chat_template_kwargs={"shout": True}) == shouted
+    assert tokens(chat_template_kwargs={"shout": False}) != shouted
+
+
+def test_continue_final_message_ends_the_prompt_inside_the_assistant_turn(server):
+    import jinja2
+    from conftest import MODEL
+    with open(f"{MODEL}/chat_template.jinja") as f:
+        template = f.read()
+    messages = [{"role": "user", "content": "Name a colour"}, {"role": "assistant", "content": "The colour is"}]
+    environment = jinja2.Environment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
+    rendered = environment.from_string(template).render(messages=messages, add_generation_prompt=False, tools=None, documents=None)
+    # transformers' rule: cut the rendering right after the final message's text.
+    expected_text = rendered[: rendered.rindex("The colour is") + len("The colour is")]
+    expected = requests.post(server.url + "/tokenize", headers=server.headers(),
+                             json={"prompt": expected_text, "add_special_tokens": False}).json()["tokens"]
+    got = requests.post(server.url + "/tokenize", headers=server.headers(),
+                        json={"messages": messages, "continue_final_message": True, "add_generation_prompt": False})
+    assert got.status_code == 200, got.text
+    assert got.json()["tokens"] == expected
+    both = post_chat(server, messages=messages, continue_final_message=True, add_generation_prompt=True)
+    assert both.status_code == 400 and both.json()["error"]["param"] == "continue_final_message"
+    r = post_chat(server, messages=messages, continue_final_message=True, max_tokens=3)
+    assert r.status_code == 200, r.text
