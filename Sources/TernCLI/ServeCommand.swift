@@ -21,6 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("kv-cache-memory"), help: "KV cache size, e.g. 2GiB or 512MiB (default: a quarter of RAM, capped at what the sequences can use).") var kvCacheMemory: String?
     @Flag(name: .customLong("no-enable-prefix-caching"), help: "Do not reuse the KV cache of earlier requests with the same start.") var noPrefixCaching = false
     @Option(name: .customLong("max-request-body-bytes"), help: "Largest request body (default 16 MiB).") var maxBodyBytes: Int?
+    @Option(name: .customLong("timeout-keep-alive"), help: "Seconds an idle keep-alive connection is kept (default 75).") var keepAliveTimeout: Int?
+    @Option(name: .customLong("header-timeout"), help: "Seconds a request head may take to arrive (default 10).") var headerTimeout: Int?
+    @Option(name: .customLong("body-timeout"), help: "Seconds a request body may pause (default 30).") var bodyTimeout: Int?
     @Option(name: .customLong("chat-template"), help: "Jinja chat template file to use instead of the model's.") var chatTemplate: String?
     @Option(name: .customLong("shutdown-grace-seconds"), help: "Time running requests get to finish on SIGTERM (default 30).") var grace: Int?
     @Flag(name: .customLong("protect-metrics"), help: "Require the API key on /metrics too.") var protectMetrics = false
@@ -68,6 +71,9 @@ struct ServeCommand: AsyncParsableCommand {
                 : apiKeys
             options.maxBodyBytes = try sources.resolve(maxBodyBytes, env: nil, key: "max-request-body-bytes", default: 16 << 20)
             options.protectMetrics = sources.resolve(protectMetrics, env: nil, key: "protect-metrics")
+            options.connection.keepAliveTimeout = .seconds(Int64(try sources.resolve(keepAliveTimeout, env: nil, key: "timeout-keep-alive", default: 75)))
+            options.connection.headerTimeout = .seconds(Int64(try sources.resolve(headerTimeout, env: nil, key: "header-timeout", default: 10)))
+            options.connection.bodyTimeout = .seconds(Int64(try sources.resolve(bodyTimeout, env: nil, key: "body-timeout", default: 30)))
             options.trustRequestChatTemplate = sources.resolve(trustRequestChatTemplate, env: nil, key: "trust-request-chat-template")
             let modelPath = try sources.resolve(model, env: "MODEL_PATH", key: "model") ?? DemoModel.locate().path
             let levelName = sources.resolve(logLevel, env: "LOG_LEVEL", key: "log-level") ?? "info"

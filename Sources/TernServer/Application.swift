@@ -1,5 +1,6 @@
 // Building the HTTP application: the router with its middleware and controllers.
 import Hummingbird
+import HummingbirdCore
 import Logging
 
 public struct ServerOptions: Sendable {
@@ -7,6 +8,8 @@ public struct ServerOptions: Sendable {
     public var port = 8000
     public var apiKeys: [String] = []
     public var maxBodyBytes = 16 << 20
+    /// Header, body and keep-alive timeouts of each connection.
+    public var connection = ConnectionLimits()
     /// Require the API key on /metrics too.
     public var protectMetrics = false
     /// Let requests bring their own `chat_template` and `chat_template_kwargs` (code the server runs).
@@ -30,8 +33,11 @@ public func buildRouter(slot: ModelSlot, options: ServerOptions, logger: Logger)
 public func buildApplication(slot: ModelSlot, options: ServerOptions, logger: Logger,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
     -> Application<RouterResponder<TernRequestContext>> {
-    Application(
+    var limits = options.connection
+    limits.maxBodyBytes = options.maxBodyBytes
+    return Application(
         router: buildRouter(slot: slot, options: options, logger: logger),
+        server: HTTPServerBuilder { [limits] responder in HTTPConnectionChannel(responder: responder, limits: limits) },
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "tern"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) },
         logger: logger

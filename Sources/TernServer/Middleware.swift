@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 
 public struct TernRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
@@ -66,6 +67,14 @@ struct OpenAIErrorMiddleware: RouterMiddleware {
             case .contentTooLarge: return APIError(.contentTooLarge, "the request body is larger than the server accepts").response
             default: return APIError(error.status, "\(error)").response
             }
+        } catch let error as HTTPParserError {
+            // The parser fails a request only while its body is read, e.g. a connection that ends early.
+            let message = error == .invalidEOFState
+                ? "the request body ended before the bytes its Content-Length announced arrived"
+                : "malformed HTTP request: \(error)"
+            return APIError(.badRequest, message).response
+        } catch let error as RequestBodyTimeout {
+            return APIError(.requestTimeout, "\(error)").response
         } catch is CancellationError, is ClientGone {
             return APIError(.badRequest, "the request was cancelled").response
         } catch {

@@ -75,3 +75,119 @@ def test_continue_final_message_ends_the_prompt_inside_the_assistant_turn(server
     assert both.status_code == 400 and both.json()["error"]["param"] == "continue_final_message"
     r = post_chat(server, messages=messages, continue_final_message=True, max_tokens=3)
     assert r.status_code == 200, r.text
+
+
+import socket
+import threading
+import time
+
+from raw_http import Connection, request
+
+
+def auth():
+    from conftest import API_KEY
+    return {"Authorization": f"Bearer {API_KEY}"}
+
+
+def completion_body(**fields):
+    return json.dumps({"model": "tern-e2e", "prompt": "Once", "max_tokens": 3, **fields}).encode()
+
+
+def test_half_closed_client_gets_its_answer(server):
+    connection = Connection(server.port)
+    connection.send(request("POST", "/v1/completions", completion_body(), auth()))
+    connection.half_close()
+    response = connection.read_response()
+    assert response.status == 200, response.body
+    assert json.loads(response.body)["usage"]["completion_tokens"] == 3
+    assert connection.is_closed_by_server()
+
+
+def test_body_shorter_than_content_length_then_fin_is_a_400(server):
+    connection = Connection(server.port)
+    body = completion_body()
+    connection.send(request("POST", "/v1/completions", body[:-5], {**auth(), "Content-Length": str(len(body))}))
+    connection.half_close()
+    response = connection.read_response()
+    assert response.status == 400
+    assert "Content-Length" in json.loads(response.body)["error"]["message"]
+
+
+@pytest.fixture(scope="module")
+def impatient_server():
+    s = Server("--body-timeout", "1", "--header-timeout", "2")
+    yield s
+    s.stop()
+
+
+def test_stalled_body_gets_a_408_and_the_connection_ends(impatient_server):
+    connection = Connection(impatient_server.port)
+    body = completion_body()
+    started = time.time()
+    connection.send(request("POST", "/v1/completions", body[:-5], {**auth(), "Content-Length": str(len(body))}))
+    response = connection.read_response()
+    assert response.status == 408
+    assert time.time() - started < 10
+    assert connection.is_closed_by_server()
+
+
+def test_slow_header_client_is_cut_off_while_others_are_served(impatient_server):
+    slow = Connection(impatient_server.port)
+    head = request("GET", "/v1/models", headers=auth())
+    stop = threading.Event()
+    outcome = {}
+
+    def trickle():
+        try:
+            for byte in head:
+                if stop.is_set():
+                    return
+                slow.send(bytes([byte]))
+                time.sleep(0.25)
+            outcome["finished"] = True
+        except OSError:
+            outcome["cut"] = True
+
+    thread = threading.Thread(target=trickle)
+    started = time.time()
+    thread.start()
+    served = 0
+    while time.time() - started < 3:
+        r = requests.get(impatient_server.url + "/v1/models", headers=auth(), timeout=5)
+        served += r.status_code == 200
+    assert slow.is_closed_by_server(wait=5)
+    assert time.time() - started < 8
+    stop.set()
+    thread.join()
+    assert "finished" not in outcome
+    assert served >= 3
+
+
+def test_http_1_0_gets_a_1_0_answer_that_closes_and_is_not_chunked(server):
+    connection = Connection(server.port)
+    connection.send(request("GET", "/v1/models", headers=auth(), version="HTTP/1.0"))
+    response = connection.read_response()
+    assert response.version == "HTTP/1.0" and response.status == 200
+    assert response.header("connection") == "close"
+    assert connection.is_closed_by_server()
+    stream = Connection(server.port)
+    stream.send(request("POST", "/v1/completions", completion_body(stream=True), auth(), version="HTTP/1.0"))
+    response = stream.read_response()
+    assert response.version == "HTTP/1.0" and response.status == 200
+    assert response.header("transfer-encoding") is None
+    assert response.body.startswith(b"data: {") and response.body.rstrip().endswith(b"data: [DONE]")
+
+
+def test_expect_100_continue_is_answered(server):
+    connection = Connection(server.port)
+    body = completion_body()
+    connection.send(request("POST", "/v1/completions", headers={**auth(), "Content-Length": str(len(body)), "Expect": "100-continue"}))
+    interim = connection.read_response()
+    assert interim.status == 100
+    connection.send(body)
+    assert connection.read_response().status == 200
+    too_big = Connection(server.port)
+    too_big.send(request("POST", "/v1/completions", headers={**auth(), "Content-Length": str(64 << 20), "Expect": "100-continue"}))
+    response = too_big.read_response()
+    assert response.status == 413
+    assert too_big.is_closed_by_server()
