@@ -26,8 +26,11 @@ OUT = os.path.join(ROOT, "Models", "tern-demo")
 FORTUNES = "/usr/share/games/fortunes"
 SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
          r"|\s*[\r\n]+|\s+(?!\S)|\s+")
-CHAT_TEMPLATE = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-                 "'<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+# Messages with tool calls (content null) render their calls as Qwen-style <tool_call> blocks.
+CHAT_TEMPLATE = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + (message['content'] or '') }}"
+                 "{% for call in message['tool_calls'] or [] %}{{ '\\n<tool_call>\\n{\"name\": \"' + call['function']['name'] + "
+                 "'\", \"arguments\": ' + call['function']['arguments'] + '}\\n</tool_call>' }}{% endfor %}"
+                 "{{ '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
 THEMES = "月山春秋风花雪水云酒夜雨江梅柳"
 
 

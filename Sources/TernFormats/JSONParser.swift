@@ -1,4 +1,6 @@
-// A strict JSON parser over UTF-8 bytes, producing JSONValue; errors name the byte offset.
+// A JSON parser over UTF-8 bytes, producing JSONValue; errors name the byte offset. Numbers
+// follow RFC 8259's grammar. Files written by Python may hold NaN and Infinity, so those are
+// read unless `strict`; strict parsing (request bodies) also refuses strings that are not UTF-8.
 import Foundation
 
 public enum JSONParser {
@@ -10,9 +12,9 @@ public enum JSONParser {
         try parse([UInt8](data))
     }
 
-    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    public static func parse(_ bytes: [UInt8], strict: Bool = false) throws -> JSONValue {
         try bytes.withUnsafeBufferPointer { buffer in
-            var reader = Reader(bytes: buffer)
+            var reader = Reader(bytes: buffer, strict: strict)
             let value = try reader.value(depth: 0)
             reader.skipWhitespace()
             guard reader.atEnd else { throw reader.error("unexpected text after the JSON value") }
@@ -34,10 +36,14 @@ public enum JSONParser {
 
 private struct Reader {
     let bytes: UnsafeBufferPointer<UInt8>
+    let strict: Bool
     var index = 0
     static let maxDepth = 512
 
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    init(bytes: UnsafeBufferPointer<UInt8>, strict: Bool) {
+        self.bytes = bytes
+        self.strict = strict
+    }
 
     var atEnd: Bool { index >= bytes.count }
 
@@ -65,8 +71,8 @@ private struct Reader {
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "N"): try literal("NaN"); return .double(.nan)
-        case UInt8(ascii: "I"): try literal("Infinity"); return .double(.infinity)
+        case UInt8(ascii: "N") where !strict: try literal("NaN"); return .double(.nan)
+        case UInt8(ascii: "I") where !strict: try literal("Infinity"); return .double(.infinity)
         default: return try number()
         }
     }
@@ -133,6 +139,7 @@ private struct Reader {
     }
 
     mutating func string() throws -> String {
+        let opening = index
         index += 1
         var out: [UInt8] = []
         var runStart = index
@@ -180,31 +187,52 @@ private struct Reader {
             }
             runStart = index
         }
+        if strict {
+            guard let text = String(validating: out, as: UTF8.self) else {
+                throw FormatError("invalid JSON at byte \(opening): the string starting here is not valid UTF-8")
+            }
+            return text
+        }
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// RFC 8259: -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?
     mutating func number() throws -> JSONValue {
         let start = index
-        var isInteger = true
         if !atEnd, bytes[index] == UInt8(ascii: "-") {
             index += 1
-            if !atEnd, bytes[index] == UInt8(ascii: "I") { try literal("Infinity"); return .double(-.infinity) }
+            if !strict, !atEnd, bytes[index] == UInt8(ascii: "I") { try literal("Infinity"); return .double(-.infinity) }
         }
-        while !atEnd {
-            let c = bytes[index]
-            if c >= 0x30 && c <= 0x39 { index += 1; continue }
-            if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
-                || c == UInt8(ascii: "+") || c == UInt8(ascii: "-") {
-                isInteger = false
-                index += 1
-                continue
-            }
-            break
+        guard !atEnd, isDigit(bytes[index]) else { throw error("unexpected character") }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+            if !atEnd, isDigit(bytes[index]) { throw error("numbers must not have leading zeros") }
+        } else {
+            skipDigits()
         }
-        guard index > start else { throw error("unexpected character") }
+        var isInteger = true
+        if !atEnd, bytes[index] == UInt8(ascii: ".") {
+            isInteger = false
+            index += 1
+            guard !atEnd, isDigit(bytes[index]) else { throw error("a digit must follow the decimal point") }
+            skipDigits()
+        }
+        if !atEnd, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            isInteger = false
+            index += 1
+            if !atEnd, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard !atEnd, isDigit(bytes[index]) else { throw error("a digit must follow the exponent") }
+            skipDigits()
+        }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let value = Int(text) { return .int(value) }
         guard let value = Double(text) else { throw error("bad number '\(text)'") }
         return .double(value)
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+    private mutating func skipDigits() {
+        while !atEnd, isDigit(bytes[index]) { index += 1 }
     }
 }

@@ -22,11 +22,13 @@ public func buildRouter(slot: ModelSlot, options: ServerOptions, logger: Logger)
     let router = Router(context: TernRequestContext.self)
     router.add(middleware: RequestLogMiddleware(logger: logger))
     router.add(middleware: OpenAIErrorMiddleware())
+    let routes = RouteTable(router: router)
+    router.add(middleware: MethodMiddleware(routes: routes))
     var open: Set<String> = ["/health", "/livez"]
     if !options.protectMetrics { open.insert("/metrics") }
     router.add(middleware: APIKeyMiddleware(keys: options.apiKeys, openPaths: open))
-    OpenAIController(slot: slot, options: options, connections: ConnectionWatcher()).register(on: router)
-    UtilityController(slot: slot, options: options).register(on: router)
+    OpenAIController(slot: slot, options: options, connections: ConnectionWatcher()).register(on: routes)
+    UtilityController(slot: slot, options: options).register(on: routes)
     return router
 }
 

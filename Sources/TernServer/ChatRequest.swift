@@ -18,6 +18,10 @@ enum ChatRequest {
             guard let tools = value.arrayValue else { throw APIError.badRequest("'tools' must be a list", param: "tools") }
             return tools
         }
+        let documents = try fields.value("documents").map { value -> [JSONValue] in
+            guard let documents = value.arrayValue else { throw APIError.badRequest("'documents' must be a list", param: "documents") }
+            return documents
+        }
         let prompt = try chosenPrompt(fields, server: server, trusted: trustRequestTemplate)
         let extra = try templateArguments(fields, trusted: trustRequestTemplate)
         let continuing = try fields.bool("continue_final_message") ?? false
@@ -27,7 +31,7 @@ enum ChatRequest {
         }
         do {
             var text = try prompt.template.render(messages: messages, addGenerationPrompt: continuing ? false : addGenerationPrompt ?? true,
-                                                  tools: tools, extra: extra)
+                                                  tools: tools, documents: documents, extra: extra)
             if continuing { text = try endInsideFinalMessage(text, messages: messages) }
             return prompt.tokenize(text)
         } catch let error as TemplateError {

@@ -12,13 +12,19 @@ struct GenerationOptions {
     var requestedMaxTokens: Int?
 
     init(_ fields: RequestFields, vocabularySize: Int, chat: Bool) throws {
+        try UnsupportedFields.check(fields, chat: chat)
         var p = SamplingParameters()
         requestedMaxTokens = try fields.int("max_completion_tokens", in: 1...Int(Int32.max)) ?? fields.int("max_tokens", in: 1...Int(Int32.max))
         p.temperature = try fields.double("temperature", in: 0...2) ?? 1
         p.topP = try fields.double("top_p", in: 0...1) ?? 1
         if p.topP == 0 { throw APIError.badRequest("'top_p' must be greater than 0", param: "top_p") }
         n = try fields.int("n", in: 1...128) ?? 1
+        // best_of only picks the most likely of several samples; as many samples as returned is the same as none.
+        if let bestOf = try fields.int("best_of", in: 1...128), bestOf != n {
+            throw APIError.badRequest("'best_of' must equal 'n' (\(n)): choosing among extra samples is not supported", param: "best_of")
+        }
         p.stop = try fields.strings("stop")
+        if p.stop.contains("") { throw APIError.badRequest("'stop' strings must not be empty", param: "stop") }
         if let seed = try fields.int("seed", in: Int.min...Int.max) { p.seed = UInt64(bitPattern: Int64(seed)) }
         p.presencePenalty = try fields.double("presence_penalty", in: -2...2) ?? 0
         p.frequencyPenalty = try fields.double("frequency_penalty", in: -2...2) ?? 0
@@ -43,6 +49,9 @@ struct GenerationOptions {
         p.ignoreEOS = try fields.bool("ignore_eos") ?? false
         p.minTokens = try fields.int("min_tokens", in: 0...Int(Int32.max)) ?? 0
         p.stopTokenIds = try fields.ints("stop_token_ids")
+        if let bad = p.stopTokenIds.first(where: { !(0..<vocabularySize).contains($0) }) {
+            throw APIError.badRequest("'stop_token_ids' holds \(bad), which is not a token id of this model (0..<\(vocabularySize))", param: "stop_token_ids")
+        }
         _ = try fields.string("user")
         parameters = p
     }

@@ -91,7 +91,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: TernRequestContext, next: (Request, TernRequestContext) async throws -> Response) async throws -> Response {
         guard !keys.isEmpty, !openPaths.contains(request.uri.path) else { return try await next(request, context) }
         let header = request.headers[.authorization] ?? ""
-        let given = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
+        let given = Self.bearerToken(header)
         // Check every key without stopping early, so timing does not reveal which one was close.
         var matched = false
         for key in keys where Self.constantTimeEqual(given, key) { matched = true }
@@ -100,6 +100,13 @@ struct APIKeyMiddleware: RouterMiddleware {
                            code: "invalid_api_key")
         }
         return try await next(request, context)
+    }
+
+    /// The token of `Bearer <token>`; the scheme is case-insensitive (RFC 7235).
+    static func bearerToken(_ header: String) -> String {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return "" }
+        return parts[1].trimmingCharacters(in: .whitespaces)
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

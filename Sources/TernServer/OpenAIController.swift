@@ -10,17 +10,20 @@ struct OpenAIController {
     let options: ServerOptions
     let connections: ConnectionWatcher
 
-    func register(on router: Router<TernRequestContext>) {
-        router.get("/v1/models") { _, _ in try listModels() }
-        router.get("/v1/models/{id}") { _, context in
+    func register(on routes: RouteTable) {
+        routes.get("/v1/models") { _, _ in try listModels() }
+        // Ids may hold '/' (org/name), as the path or percent-encoded.
+        routes.get("/v1/models/**") { _, context in
             let server = try slot.server()
-            guard context.parameters.get("id") == server.name else {
-                throw APIError(.notFound, "The model `\(context.parameters.get("id") ?? "")` does not exist.", param: "model", code: "model_not_found")
+            let id = context.parameters.getCatchAll().joined(separator: "/")
+            let decoded = id.removingPercentEncoding ?? id
+            guard decoded == server.name else {
+                throw APIError(.notFound, "The model `\(decoded)` does not exist.", param: "model", code: "model_not_found")
             }
             return Self.json(Self.model(server))
         }
-        router.post("/v1/chat/completions") { request, context in try await complete(.chat, request, context) }
-        router.post("/v1/completions") { request, context in try await complete(.text, request, context) }
+        routes.post("/v1/chat/completions") { request, context in try await complete(.chat, request, context) }
+        routes.post("/v1/completions") { request, context in try await complete(.text, request, context) }
     }
 
     static func model(_ server: ModelServer) -> JSONValue {

@@ -6,7 +6,7 @@ struct RequestFields {
 
     init(body: [UInt8]) throws {
         let value: JSONValue
-        do { value = try JSONParser.parse(body) } catch let error as FormatError {
+        do { value = try JSONParser.parse(body, strict: true) } catch let error as FormatError {
             throw APIError.badRequest("malformed JSON body: \(error.message)")
         }
         guard let object = value.objectValue else { throw APIError.badRequest("the request body must be a JSON object") }

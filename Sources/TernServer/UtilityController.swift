@@ -12,13 +12,13 @@ struct UtilityController {
     let slot: ModelSlot
     let options: ServerOptions
 
-    func register(on router: Router<TernRequestContext>) {
-        router.get("/health") { _, _ in health() }
-        router.get("/livez") { _, _ in OpenAIController.json(["status": "ok"]) }
-        router.get("/version") { _, _ in OpenAIController.json(["version": .string(TernVersion.current)]) }
-        router.get("/metrics") { _, _ in try metrics() }
-        router.post("/tokenize") { request, _ in try await tokenize(request) }
-        router.post("/detokenize") { request, _ in try await detokenize(request) }
+    func register(on routes: RouteTable) {
+        routes.get("/health") { _, _ in health() }
+        routes.get("/livez") { _, _ in OpenAIController.json(["status": "ok"]) }
+        routes.get("/version") { _, _ in OpenAIController.json(["version": .string(TernVersion.current)]) }
+        routes.get("/metrics") { _, _ in try metrics() }
+        routes.post("/tokenize") { request, _ in try await tokenize(request) }
+        routes.post("/detokenize") { request, _ in try await detokenize(request) }
     }
 
     /// 200 when the model is loaded and the engine loop runs; 503 otherwise (Kubernetes readiness).

@@ -191,3 +191,84 @@ def test_expect_100_continue_is_answered(server):
     response = too_big.read_response()
     assert response.status == 413
     assert too_big.is_closed_by_server()
+
+
+def test_head_and_wrong_methods(server):
+    get = requests.get(server.url + "/v1/models", headers=auth())
+    head = requests.head(server.url + "/v1/models", headers=auth())
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(get.content))
+    for method, path, allow in [("PUT", "/v1/models", "GET, HEAD"), ("DELETE", "/v1/chat/completions", "POST"),
+                                ("GET", "/v1/completions", "POST")]:
+        r = requests.request(method, server.url + path, headers=auth())
+        assert r.status_code == 405, (method, path, r.status_code)
+        assert r.headers["allow"] == allow
+        assert r.json()["error"]["message"]
+    assert requests.get(server.url + "/v1/nothing-here", headers=auth()).status_code == 404
+
+
+def test_auth_scheme_is_case_insensitive(server):
+    key = auth()["Authorization"].split(" ", 1)[1]
+    for scheme in ["bearer", "BEARER", "Bearer"]:
+        assert requests.get(server.url + "/v1/models", headers={"Authorization": f"{scheme} {key}"}).status_code == 200
+    assert requests.get(server.url + "/v1/models", headers={"Authorization": f"Basic {key}"}).status_code == 401
+
+
+@pytest.mark.parametrize("number", ["02", "+2", ".5", "NaN", "Infinity", "-Infinity", "1.", "1e", "-"])
+def test_json_outside_rfc_8259_is_a_400_with_the_offset(server, number):
+    body = b'{"model": "tern-e2e", "prompt": "Once", "max_tokens": ' + number.encode() + b'}'
+    r = requests.post(server.url + "/v1/completions", headers={**auth(), "Content-Type": "application/json"}, data=body)
+    assert r.status_code == 400, (number, r.text)
+    assert "byte" in r.json()["error"]["message"]
+
+
+def test_invalid_utf8_is_a_400(server):
+    body = b'{"model": "tern-e2e", "prompt": "bad \xff\xfe text", "max_tokens": 2}'
+    r = requests.post(server.url + "/v1/completions", headers={**auth(), "Content-Type": "application/json"}, data=body)
+    assert r.status_code == 400
+    assert "UTF-8" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("fields, param", [
+    ({"stop_token_ids": [-1]}, "stop_token_ids"), ({"best_of": 1000}, "best_of"), ({"best_of": 3}, "best_of"),
+    ({"stop": ""}, "stop"), ({"stop": ["ok", ""]}, "stop"), ({"response_format": {"type": "json_object"}}, "response_format"),
+    ({"tool_choice": "required"}, "tool_choice"), ({"use_beam_search": True}, "use_beam_search"),
+    ({"prompt_logprobs": 1}, "prompt_logprobs"), ({"guided_json": {"type": "object"}}, "guided_json"),
+])
+def test_fields_that_would_be_ignored_are_refused(server, fields, param):
+    r = post_chat(server, **fields)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["param"] == param
+
+
+def test_neutral_values_of_unsupported_fields_pass(server):
+    r = post_chat(server, best_of=1, response_format={"type": "text"}, tool_choice="none", use_beam_search=False, stop_token_ids=[0])
+    assert r.status_code == 200, r.text
+
+
+def test_model_ids_with_a_slash():
+    s = Server("--served-model-name", "org/model-x")
+    try:
+        for path in ["/v1/models/org/model-x", "/v1/models/org%2Fmodel-x"]:
+            r = requests.get(s.url + path, headers=auth())
+            assert r.status_code == 200, (path, r.text)
+            assert r.json()["id"] == "org/model-x"
+        assert requests.get(s.url + "/v1/models/org/other", headers=auth()).status_code == 404
+        r = requests.post(s.url + "/v1/chat/completions", headers=auth(), json={**CHAT, "model": "org/model-x"})
+        assert r.status_code == 200
+    finally:
+        s.stop()
+
+
+def test_demo_template_renders_tool_calls_with_null_content():
+    demo = Server(model=None)
+    try:
+        messages = [{"role": "user", "content": "weather?"},
+                    {"role": "assistant", "content": None,
+                     "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{\"city\": \"Oslo\"}"}}]},
+                    {"role": "tool", "tool_call_id": "c1", "content": "sunny"}]
+        r = requests.post(demo.url + "/v1/chat/completions", headers=auth(),
+                          json={"model": "tern-demo", "messages": messages, "max_tokens": 4})
+        assert r.status_code == 200, r.text
+    finally:
+        demo.stop()

@@ -1,0 +1,55 @@
+// Fields of the OpenAI and vLLM request schemas that Tern does not carry out. Sent with their
+// neutral value they change nothing and pass; any other value is a 400 naming the field, so a
+// client never believes a feature worked when it was ignored.
+import TernFormats
+
+enum UnsupportedFields {
+    /// A field, the values that mean "off", and what to say.
+    private struct Rule: Sendable {
+        let field: String
+        let neutral: @Sendable (JSONValue) -> Bool
+        let reason: String
+    }
+
+    private static func isFalse(_ value: JSONValue) -> Bool { value.boolValue == false }
+    private static func never(_ value: JSONValue) -> Bool { false }
+
+    private static let shared: [Rule] = [
+        Rule(field: "use_beam_search", neutral: isFalse, reason: "beam search is not supported"),
+        Rule(field: "length_penalty", neutral: { $0.doubleValue == 1 }, reason: "length_penalty applies to beam search, which is not supported"),
+        Rule(field: "prompt_logprobs", neutral: never, reason: "prompt log probabilities are not supported"),
+        Rule(field: "include_stop_str_in_output", neutral: isFalse, reason: "stop strings are always left out of the output"),
+        Rule(field: "skip_special_tokens", neutral: { $0.boolValue == true }, reason: "special tokens are always left out of the text"),
+        Rule(field: "spaces_between_special_tokens", neutral: { $0.boolValue == true }, reason: "not supported"),
+        Rule(field: "truncate_prompt_tokens", neutral: never, reason: "prompts are never truncated; send a shorter prompt"),
+        Rule(field: "guided_json", neutral: never, reason: "guided decoding is not supported"),
+        Rule(field: "guided_regex", neutral: never, reason: "guided decoding is not supported"),
+        Rule(field: "guided_choice", neutral: never, reason: "guided decoding is not supported"),
+        Rule(field: "guided_grammar", neutral: never, reason: "guided decoding is not supported"),
+        Rule(field: "structured_outputs", neutral: never, reason: "structured outputs are not supported"),
+        Rule(field: "response_format", neutral: { $0["type"]?.stringValue == "text" }, reason: "only {\"type\": \"text\"} is supported"),
+    ]
+
+    private static let chatOnly: [Rule] = [
+        Rule(field: "functions", neutral: never, reason: "the deprecated functions API is not supported; send 'tools'"),
+        Rule(field: "function_call", neutral: never, reason: "the deprecated functions API is not supported; send 'tools'"),
+        Rule(field: "tool_choice", neutral: { ["none", "auto"].contains($0.stringValue ?? "") },
+             reason: "only \"none\" and \"auto\" are supported"),
+        Rule(field: "audio", neutral: never, reason: "audio output is not supported"),
+        Rule(field: "modalities", neutral: { $0 == .array([.string("text")]) }, reason: "only [\"text\"] is supported"),
+        Rule(field: "prediction", neutral: never, reason: "predicted outputs are not supported"),
+        Rule(field: "web_search_options", neutral: never, reason: "web search is not supported"),
+        Rule(field: "reasoning_effort", neutral: never, reason: "reasoning effort is not supported"),
+    ]
+
+    private static let textOnly: [Rule] = [
+        Rule(field: "suffix", neutral: { $0.stringValue == "" }, reason: "insertion with a suffix is not supported"),
+    ]
+
+    static func check(_ fields: RequestFields, chat: Bool) throws {
+        for rule in shared + (chat ? chatOnly : textOnly) {
+            guard let value = fields.value(rule.field), !rule.neutral(value) else { continue }
+            throw APIError.badRequest("'\(rule.field)' is not supported by this server: \(rule.reason)", param: rule.field)
+        }
+    }
+}
