@@ -14,7 +14,7 @@ public final class Engine: @unchecked Sendable {
     // Guarded by `condition`:
     private var inbox: [(EngineRequest, AsyncStream<EngineEvent>.Continuation)] = []
     private var aborted: Set<String> = []
-    private var waitingCount = 0
+    private var admission: Admission
     private var published = EngineStats()
     private var running = true
     private var loopAlive = false
@@ -30,6 +30,7 @@ public final class Engine: @unchecked Sendable {
     public init(loaded: LoadedModel, configuration: EngineConfiguration) {
         self.loaded = loaded
         self.configuration = configuration
+        admission = Admission(capacity: configuration.maxNumSeqs + configuration.maxNumQueuedRequests)
         let perSequence = (configuration.maxModelLength + configuration.blockSize - 1) / configuration.blockSize
         let blocks = configuration.blockCount ?? perSequence * configuration.maxNumSeqs
         pool = BlockPool(blockSize: configuration.blockSize, blockCount: blocks)
@@ -45,6 +46,38 @@ public final class Engine: @unchecked Sendable {
     /// Queues a request; its events arrive on the returned stream. Dropping or cancelling the
     /// consumer of the stream aborts the request.
     public func submit(_ request: EngineRequest) throws -> AsyncStream<EngineEvent> {
+        try submit([request])[0]
+    }
+
+    /// Queues requests that belong together (the choices of one API request): all or none.
+    /// Running slots and queue places together are the capacity; a group larger than that can
+    /// never be taken and is invalid, a group that does not fit now is told when to retry.
+    public func submit(_ requests: [EngineRequest]) throws -> [AsyncStream<EngineEvent>] {
+        for request in requests { try validate(request) }
+        guard requests.count <= admission.capacity else {
+            throw SubmitError.invalid("the request needs \(requests.count) sequences at once, but this server holds at most \(admission.capacity) "
+                                      + "(--max-num-seqs \(configuration.maxNumSeqs) + --max-num-queued-reqs \(configuration.maxNumQueuedRequests))")
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        guard running, loopAlive else { throw SubmitError.stopped }
+        guard admission.take(requests.count) else {
+            throw SubmitError.queueFull(limit: admission.capacity, retryAfter: admission.secondsUntilRoom(for: requests.count))
+        }
+        var streams: [AsyncStream<EngineEvent>] = []
+        for request in requests {
+            let (stream, continuation) = AsyncStream<EngineEvent>.makeStream()
+            inbox.append((request, continuation))
+            continuation.onTermination = { [weak self] termination in
+                if case .cancelled = termination { self?.abort(request.id) }
+            }
+            streams.append(stream)
+        }
+        condition.signal()
+        return streams
+    }
+
+    private func validate(_ request: EngineRequest) throws {
         do {
             try RequestValidation.check(prompt: request.promptTokens, parameters: request.parameters,
                                         vocabularySize: loaded.model.config.vocabSize, maxModelLength: configuration.maxModelLength)
@@ -55,18 +88,6 @@ public final class Engine: @unchecked Sendable {
         guard needed <= pool.blockCount else {
             throw SubmitError.invalid("the request needs \(needed) KV cache blocks but the cache has only \(pool.blockCount)")
         }
-        let (stream, continuation) = AsyncStream<EngineEvent>.makeStream()
-        condition.lock()
-        defer { condition.unlock() }
-        guard running, loopAlive else { throw SubmitError.stopped }
-        guard waitingCount < configuration.maxNumQueuedRequests else { throw SubmitError.queueFull(configuration.maxNumQueuedRequests) }
-        waitingCount += 1
-        inbox.append((request, continuation))
-        continuation.onTermination = { [weak self] termination in
-            if case .cancelled = termination { self?.abort(request.id) }
-        }
-        condition.signal()
-        return stream
     }
 
     /// Stops a request at once and frees its KV blocks (a client that went away).
@@ -111,6 +132,7 @@ public final class Engine: @unchecked Sendable {
         condition.lock()
         let queued = inbox.map(\.1)
         inbox.removeAll()
+        admission.release(queued.count + waiting.count + active.count)
         condition.unlock()
         for continuation in (waiting + active).map(\.continuation) + queued {
             continuation.yield(.failed("the server is shutting down"))
@@ -139,11 +161,12 @@ public final class Engine: @unchecked Sendable {
                 pool.release(&sequence.blockTable)
                 sequence.finish(.abort)
             }
+            let before = waiting.count + active.count
             waiting.removeAll { aborted.contains($0.request.id) }
             active.removeAll { aborted.contains($0.request.id) }
+            admission.release(before - waiting.count - active.count)
             aborted.removeAll()
         }
-        waitingCount = waiting.count
         return true
     }
 
@@ -243,7 +266,7 @@ public final class Engine: @unchecked Sendable {
         }
         active.removeAll { sequence in finished.contains { $0.0 === sequence } }
         // Stats first, so whoever sees a request finish also sees it gone from the running count.
-        publish()
+        publish(finishing: finished.count)
         for (sequence, reason) in finished { sequence.finish(reason) }
     }
 
@@ -259,8 +282,9 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
-    private func publish() {
+    private func publish(finishing finished: Int = 0) {
         condition.lock()
+        admission.release(finished)
         published.running = active.count
         published.waiting = waiting.count + inbox.count
         published.usedBlocks = pool.usedBlockCount

@@ -70,13 +70,14 @@ public struct EngineStats: Sendable, Equatable {
 /// Why a request was refused at submission.
 public enum SubmitError: Error, Equatable, CustomStringConvertible {
     case invalid(String)
-    case queueFull(Int)
+    /// Full now; `retryAfter` seconds is when room is expected, from how fast requests finish.
+    case queueFull(limit: Int, retryAfter: Int)
     case stopped
 
     public var description: String {
         switch self {
         case .invalid(let message): return message
-        case .queueFull(let limit): return "too many waiting requests (limit \(limit)); retry later"
+        case .queueFull(let limit, _): return "the server is full (\(limit) requests running or queued); retry later"
         case .stopped: return "the engine is not running"
         }
     }

@@ -11,43 +11,39 @@ struct ChoiceEvent: Sendable {
 public final class GenerationService: Sendable {
     let engine: Engine
     let metrics: ServerMetrics
-    let retryAfterSeconds = 1
 
     public init(engine: Engine, metrics: ServerMetrics) {
         self.engine = engine
         self.metrics = metrics
     }
 
-    /// Starts `n` choices for each prompt (choice index = prompt index * n + i).
+    /// Starts `n` choices for each prompt (choice index = prompt index * n + i), all or none.
     func start(prompts: [[Int]], options: GenerationOptions) throws -> GenerationRun {
-        var streams: [AsyncStream<EngineEvent>] = []
-        var ids: [String] = []
-        do {
-            for prompt in prompts {
-                var fitted = options
-                try fitted.fit(promptTokens: prompt.count, maxModelLength: engine.configuration.maxModelLength)
-                for i in 0..<options.n {
-                    var parameters = fitted.parameters
-                    // Each choice draws its own samples; a seed still makes the whole set reproducible.
-                    parameters.seed = parameters.seed.map { $0 &+ UInt64(i) }
-                    let id = UUID().uuidString
-                    streams.append(try engine.submit(EngineRequest(id: id, promptTokens: prompt, parameters: parameters)))
-                    ids.append(id)
-                }
+        var requests: [EngineRequest] = []
+        for prompt in prompts {
+            var fitted = options
+            try fitted.fit(promptTokens: prompt.count, maxModelLength: engine.configuration.maxModelLength)
+            for i in 0..<options.n {
+                var parameters = fitted.parameters
+                // Each choice draws its own samples; a seed still makes the whole set reproducible.
+                parameters.seed = parameters.seed.map { $0 &+ UInt64(i) }
+                requests.append(EngineRequest(id: UUID().uuidString, promptTokens: prompt, parameters: parameters))
             }
-        } catch {
-            ids.forEach(engine.abort)
-            throw Self.apiError(error, retryAfter: retryAfterSeconds)
         }
-        return merge(streams, promptLengths: prompts.flatMap { Array(repeating: $0.count, count: options.n) })
+        do {
+            let streams = try engine.submit(requests)
+            return merge(streams, promptLengths: prompts.flatMap { Array(repeating: $0.count, count: options.n) })
+        } catch {
+            throw Self.apiError(error)
+        }
     }
 
-    static func apiError(_ error: Error, retryAfter: Int) -> Error {
+    static func apiError(_ error: Error) -> Error {
         guard let submitError = error as? SubmitError else { return error }
         switch submitError {
         case .invalid(let message): return APIError.badRequest(message)
         case .stopped: return APIError(.serviceUnavailable, submitError.description)
-        case .queueFull:
+        case .queueFull(_, let retryAfter):
             var apiError = APIError(.tooManyRequests, submitError.description)
             apiError.headers[.retryAfter] = String(retryAfter)
             return apiError

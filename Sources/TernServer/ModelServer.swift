@@ -37,6 +37,7 @@ public final class ModelSlot: @unchecked Sendable {
 
     private let lock = NSLock()
     private var current: State = .loading
+    private var draining = false
 
     public init() {}
 
@@ -54,6 +55,37 @@ public final class ModelSlot: @unchecked Sendable {
         lock.lock()
         current = state
         lock.unlock()
+    }
+
+    /// From the first shutdown signal on: health fails and no new generation starts.
+    public func beginDraining() {
+        lock.lock()
+        draining = true
+        lock.unlock()
+    }
+
+    public var isDraining: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return draining
+    }
+
+    /// Nothing is running or queued in the engine (or there is no engine).
+    var isIdle: Bool {
+        guard case .ready(let server) = state else { return true }
+        let stats = server.engine.stats
+        return stats.running == 0 && stats.waiting == 0
+    }
+
+    /// The server, for a request that would start generating: 503 with Retry-After while draining.
+    func serverTakingWork() throws -> ModelServer {
+        let server = try server()
+        if isDraining {
+            var error = APIError(.serviceUnavailable, "the server is shutting down; send the request to another instance")
+            error.headers[.retryAfter] = "2"
+            throw error
+        }
+        return server
     }
 
     func server() throws -> ModelServer {

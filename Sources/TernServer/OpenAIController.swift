@@ -53,7 +53,7 @@ struct OpenAIController {
     /// A chat or text completion: the kind decides how the prompts are read; the rest is shared.
     private func complete(_ kind: CompletionKind, _ incoming: Request, _ context: TernRequestContext) async throws -> Response {
         var request = incoming
-        let server = try slot.server()
+        let server = try slot.serverTakingWork()
         let fields = try await Self.readBody(&request, server: server, limit: options.maxBodyBytes)
         let generation = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: kind == .chat)
         let prompts = kind == .chat

@@ -1,10 +1,14 @@
 // Runs the server: listens at once (health says 503 while the model loads), loads the model
-// on another thread, and on SIGTERM/SIGINT stops accepting, lets running requests finish
-// within the grace period, then stops the engine.
+// on another thread, and drains on SIGTERM/SIGINT: the listener stays open for the grace
+// period while /health says 503 and new generation requests get 503 with Retry-After (so load
+// balancers and Kubernetes move traffic), running requests finish; at the end of the grace
+// those still running get a last error event, then the server closes. A second signal ends
+// the grace at once.
 import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 public enum ServerRunner {
     public static func run(options: ServerOptions, gracePeriod: Duration, logger: Logger,
@@ -13,8 +17,9 @@ public enum ServerRunner {
         let app = buildApplication(slot: slot, options: options, logger: logger) { port in
             logger.info("listening on http://\(options.host):\(port)")
         }
-        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        configuration.maximumGracefulShutdownDuration = gracePeriod
+        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+        // After the drain: time for the last events to be written before connections are cut.
+        configuration.maximumGracefulShutdownDuration = .seconds(5)
         configuration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: configuration)
         let loader = Task.detached {
@@ -29,9 +34,55 @@ public enum ServerRunner {
                 return false
             }
         }
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let received = SignalCount()
+        let listener = Task {
+            for await signal in signals where received.add() == 1 {
+                Task {
+                    await drain(after: signal, slot: slot, grace: gracePeriod, received: received, logger: logger)
+                    await group.triggerGracefulShutdown()
+                }
+            }
+        }
         try await group.run()
+        listener.cancel()
         if case .ready(let server) = slot.state { server.engine.shutdown() }
         guard await loader.value else { throw ServerRunError.modelLoadFailed }
+    }
+
+    /// Returns when the server should close: once nothing runs, the grace is over, or a second signal came.
+    private static func drain(after signal: UnixSignal, slot: ModelSlot, grace: Duration, received: SignalCount, logger: Logger) async {
+        logger.notice("\(signal): draining for up to \(grace) (health 503, new requests 503); a second signal stops at once")
+        slot.beginDraining()
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline, received.count == 1, !slot.isIdle {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if case .ready(let server) = slot.state, !slot.isIdle {
+            logger.warning("grace period over: ending the requests still running")
+            // Each running request gets a last error event; its stream still ends with [DONE].
+            server.engine.shutdown()
+        }
+    }
+}
+
+/// Shutdown signals received so far.
+final class SignalCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var received = 0
+
+    /// Counts one more and returns the new count.
+    func add() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        received += 1
+        return received
+    }
+
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
     }
 }
 

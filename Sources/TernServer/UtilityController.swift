@@ -23,6 +23,7 @@ struct UtilityController {
 
     /// 200 when the model is loaded and the engine loop runs; 503 otherwise (Kubernetes readiness).
     private func health() -> Response {
+        if slot.isDraining { return OpenAIController.json(["status": "draining"], status: .serviceUnavailable) }
         switch slot.state {
         case .ready(let server) where server.engine.isAlive:
             return OpenAIController.json(["status": "ok"])

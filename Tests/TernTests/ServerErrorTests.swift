@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+@testable import TernEngine
 import TernFormats
 @testable import TernServer
 
@@ -88,13 +89,36 @@ import TernFormats
         }
     }
 
-    @Test func fullQueueIs429WithRetryAfter() async throws {
-        let (app, _) = try TestServer.make(maxQueued: 0)
+    @Test func fullServerIs429WithRetryAfterAndTooLargeIs400() async throws {
+        let (app, server) = try TestServer.make(maxSeqs: 1, maxQueued: 0)
+        var parameters = SamplingParameters()
+        parameters.maxTokens = 200
+        parameters.ignoreEOS = true
+        // The only place is taken by a long request.
+        let held = try server.engine.submit(EngineRequest(id: "held", promptTokens: [1, 2, 3], parameters: parameters))
         try await app.test(.router) { client in
-            let result = try await TestServer.post(client, "/v1/completions", #"{"model":"tern-test","prompt":"hi"}"#)
+            let result = try await TestServer.post(client, "/v1/completions", #"{"model":"tern-test","prompt":"hi","max_tokens":2}"#)
             try Self.expectError(result, .tooManyRequests)
             #expect(result.2[.retryAfter] == "1")
+            let never = try await TestServer.post(client, "/v1/completions", #"{"model":"tern-test","prompt":"hi","max_tokens":2,"n":2}"#)
+            try Self.expectError(never, .badRequest)
+            #expect(never.2[.retryAfter] == nil)
         }
+        server.engine.abort("held")
+        for await _ in held {}
+    }
+
+    @Test func retryAfterFollowsTheRateRequestsFinishAt() {
+        var admission = Admission(capacity: 4)
+        #expect(admission.take(4) && !admission.take(1))
+        #expect(admission.secondsUntilRoom(for: 1) == 1, "nothing finished yet: the shortest wait")
+        let second: UInt64 = 1_000_000_000
+        admission.release(1, at: 10 * second)
+        admission.release(1, at: 14 * second)
+        #expect(admission.take(2) && !admission.take(1))
+        // Two finished over 4 s: one every 2 s; three more places need about 6 s.
+        #expect(admission.secondsUntilRoom(for: 3, now: 14 * second) == 6)
+        #expect(admission.secondsUntilRoom(for: 1000, now: 14 * second) == 60)
     }
 }
 

@@ -10,11 +10,12 @@ import TernFormats
 enum TestServer {
     static let loaded = Result { try LoadedModel(path: Fixtures.model("qwen2-bpe")) }
 
-    static func make(apiKeys: [String] = [], maxQueued: Int = 64, maxBodyBytes: Int = 1 << 20, maxModelLength: Int = 256)
+    static func make(apiKeys: [String] = [], maxSeqs: Int = 16, maxQueued: Int = 64, maxBodyBytes: Int = 1 << 20, maxModelLength: Int = 256)
         throws -> (Application<RouterResponder<TernRequestContext>>, ModelServer) {
         let loaded = try loaded.get()
         var configuration = EngineConfiguration(maxModelLength: maxModelLength)
         configuration.maxNumQueuedRequests = maxQueued
+        configuration.maxNumSeqs = maxSeqs
         let server = ModelServer(name: "tern-test", loaded: loaded, engine: Engine(loaded: loaded, configuration: configuration), chatTemplateFile: nil)
         var options = ServerOptions()
         options.apiKeys = apiKeys

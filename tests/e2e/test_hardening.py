@@ -272,3 +272,92 @@ def test_demo_template_renders_tool_calls_with_null_content():
         assert r.status_code == 200, r.text
     finally:
         demo.stop()
+
+
+@pytest.fixture(scope="module")
+def small_server():
+    s = Server("--max-num-seqs", "2", "--max-num-queued-reqs", "2")
+    yield s
+    s.stop()
+
+
+def test_request_that_fits_only_as_a_whole_is_served_and_one_that_never_fits_is_a_400(small_server):
+    r = post_chat(small_server, n=3, max_tokens=4)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["choices"]) == 3
+    never = post_chat(small_server, n=5, max_tokens=4)
+    assert never.status_code == 400
+    assert "at most 4" in never.json()["error"]["message"]
+    assert "retry-after" not in never.headers
+
+
+def test_burst_admission_counts_running_slots_and_queue(small_server):
+    results = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(30)
+
+    def one():
+        barrier.wait()
+        r = requests.post(small_server.url + "/v1/completions", headers=auth(), timeout=120,
+                          json={"model": "tern-e2e", "prompt": "Once", "max_tokens": 200, "ignore_eos": True})
+        with lock:
+            results.append((r.status_code, r.headers.get("retry-after")))
+
+    threads = [threading.Thread(target=one) for _ in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    admitted = [s for s, _ in results if s == 200]
+    refused = [after for s, after in results if s == 429]
+    assert len(admitted) + len(refused) == 30, results
+    assert len(admitted) >= 4, results
+    assert all(after is not None and 1 <= int(after) <= 60 for after in refused), results
+
+
+def test_sigterm_drains_then_ends_streams_with_an_error_event_and_done():
+    import signal
+    s = Server("--shutdown-grace-seconds", "1")
+    try:
+        outcomes = [None] * 8
+
+        def stream(i):
+            r = requests.post(s.url + "/v1/completions", headers=auth(), stream=True, timeout=60,
+                              json={"model": "tern-e2e", "prompt": f"story {i}", "max_tokens": 480, "ignore_eos": True, "stream": True,
+                                    "n": 4})
+            events = [line for line in r.iter_lines() if line]
+            outcomes[i] = events
+
+        threads = [threading.Thread(target=stream, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        s.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        health = requests.get(s.url + "/health", timeout=5)
+        assert health.status_code == 503 and health.json()["status"] == "draining"
+        late = post_chat(s)
+        assert late.status_code == 503 and late.headers["retry-after"]
+        for t in threads:
+            t.join(timeout=60)
+        assert s.process.wait(timeout=30) == 0
+        for events in outcomes:
+            assert events[-1] == b"data: [DONE]", events[-3:]
+            last = json.loads(events[-2][len(b"data: "):])
+            finished = "choices" in last and last["choices"][0]["finish_reason"] == "length"
+            # Choices interleave; every stream ends with a finished choice or the error event.
+            assert finished or "error" in last, last
+        assert any(b'"error"' in events[-2] for events in outcomes), "the grace ended before the streams did"
+    finally:
+        s.stop()
+
+
+def test_a_model_template_that_breaks_the_limits_stops_startup(tmp_path):
+    import subprocess
+    from conftest import BINARY, MODEL
+    bomb = tmp_path / "bomb.jinja"
+    bomb.write_text(DOUBLING)
+    result = subprocess.run([BINARY, "serve", "--model", MODEL, "--port", "0", "--host", "127.0.0.1", "--chat-template", str(bomb)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "render limits" in result.stderr and "string grew longer" in result.stderr
