@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import TernEngine
 import TernModels
 import TernServer
@@ -9,30 +10,13 @@ import TernServer
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve a model over the OpenAI API.")
 
-    @Option(help: "Model folder (env MODEL_PATH).") var model: String?
-    @Option(name: .customLong("served-model-name"), help: "Model id clients use (default: the folder's name).") var servedModelName: String?
-    @Option(help: "Address to listen on (env HOST, default 0.0.0.0).") var host: String?
-    @Option(help: "Port (env PORT, default 8000).") var port: Int?
-    @Option(name: .customLong("api-key"), help: "Accepted API key, repeatable (env API_KEY, comma-separated).") var apiKeys: [String] = []
-    @Option(name: .customLong("max-model-len"), help: "Context length (default: the model's, at most 4096).") var maxModelLength: Int?
-    @Option(name: .customLong("max-num-seqs"), help: "Sequences run together (default 16).") var maxNumSeqs: Int?
-    @Option(name: .customLong("max-num-queued-reqs"), help: "Waiting requests before 429 (default 256).") var maxQueued: Int?
-    @Option(name: .customLong("max-num-batched-tokens"), help: "Tokens per engine step; longer prompts are prefilled in chunks (default 2048).") var maxBatchedTokens: Int?
-    @Option(name: .customLong("kv-cache-memory"), help: "KV cache size, e.g. 2GiB or 512MiB (default: a quarter of RAM, capped at what the sequences can use).") var kvCacheMemory: String?
-    @Flag(name: .customLong("no-enable-prefix-caching"), help: "Do not reuse the KV cache of earlier requests with the same start.") var noPrefixCaching = false
-    @Option(name: .customLong("max-request-body-bytes"), help: "Largest request body (default 16 MiB).") var maxBodyBytes: Int?
-    @Option(name: .customLong("timeout-keep-alive"), help: "Seconds an idle keep-alive connection is kept (default 75).") var keepAliveTimeout: Int?
-    @Option(name: .customLong("header-timeout"), help: "Seconds a request head may take to arrive (default 10).") var headerTimeout: Int?
-    @Option(name: .customLong("body-timeout"), help: "Seconds a request body may pause (default 30).") var bodyTimeout: Int?
-    @Option(name: .customLong("chat-template"), help: "Jinja chat template file to use instead of the model's.") var chatTemplate: String?
-    @Option(name: .customLong("shutdown-grace-seconds"), help: "Time running requests get to finish on SIGTERM (default 30).") var grace: Int?
-    @Flag(name: .customLong("protect-metrics"), help: "Require the API key on /metrics too.") var protectMetrics = false
-    @Flag(name: .customLong("trust-request-chat-template"),
-          help: "Accept 'chat_template' and 'chat_template_kwargs' in requests (templates are code the server runs).")
-    var trustRequestChatTemplate = false
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env LOG_LEVEL).") var logLevel: String?
+    @OptionGroup(title: "Model") var model: ServeModelOptions
+    @OptionGroup(title: "Engine and batching") var engine: ServeEngineOptions
+    @OptionGroup(title: "HTTP and connections") var http: ServeHTTPOptions
+    @OptionGroup(title: "Security (API keys, TLS, who may connect)") var security: ServeSecurityOptions
+    @OptionGroup(title: "Metrics") var metrics: ServeMetricsOptions
+    @OptionGroup(title: "Logging") var logging: ServeLoggingOptions
     @Option(help: "YAML file with the same settings (flag names as keys).") var config: String?
-    @OptionGroup var loading: LoadingOptions
 
     /// KV blocks for every sequence at full length, but at most a quarter of the machine's memory
     /// (and at least one full-length sequence), so a large model does not take all RAM for its cache.
@@ -63,72 +47,13 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let sources = try SettingSources(configFile: config)
-            var options = ServerOptions()
-            options.host = sources.resolve(host, env: "HOST", key: "host") ?? "0.0.0.0"
-            options.port = try sources.resolve(port, env: "PORT", key: "port", default: 8000)
-            options.apiKeys = apiKeys.isEmpty
-                ? (sources.text(env: "API_KEY", key: "api-key")?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
-                : apiKeys
-            options.maxBodyBytes = try sources.resolve(maxBodyBytes, env: nil, key: "max-request-body-bytes", default: 16 << 20)
-            options.protectMetrics = sources.resolve(protectMetrics, env: nil, key: "protect-metrics")
-            options.connection.keepAliveTimeout = .seconds(Int64(try sources.resolve(keepAliveTimeout, env: nil, key: "timeout-keep-alive", default: 75)))
-            options.connection.headerTimeout = .seconds(Int64(try sources.resolve(headerTimeout, env: nil, key: "header-timeout", default: 10)))
-            options.connection.bodyTimeout = .seconds(Int64(try sources.resolve(bodyTimeout, env: nil, key: "body-timeout", default: 30)))
-            options.trustRequestChatTemplate = sources.resolve(trustRequestChatTemplate, env: nil, key: "trust-request-chat-template")
-            let modelPath = try sources.resolve(model, env: "MODEL_PATH", key: "model") ?? DemoModel.locate().path
-            let levelName = sources.resolve(logLevel, env: "LOG_LEVEL", key: "log-level") ?? "info"
-            guard let level = Logger.Level(rawValue: levelName.lowercased()) else { throw SettingsError("unknown log level '\(levelName)'") }
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            let settings = try resolve(sources)
+            let logFile = try settings.logFile.map { try RotatingLogFile(path: $0, maxBytes: settings.logMaxBytes, backups: settings.logBackups) }
+            LogSink(format: settings.logFormat, file: logFile).bootstrap(level: settings.logLevel)
             let logger = Logger(label: "tern")
-            let name = sources.resolve(servedModelName, env: "SERVED_MODEL_NAME", key: "served-model-name")
-            let requestedLength = try sources.resolve(maxModelLength, env: "MAX_MODEL_LEN", key: "max-model-len", default: 0)
-            let seqs = try sources.resolve(maxNumSeqs, env: nil, key: "max-num-seqs", default: 16)
-            let queued = try sources.resolve(maxQueued, env: nil, key: "max-num-queued-reqs", default: 256)
-            let batchedTokens = try sources.resolve(maxBatchedTokens, env: nil, key: "max-num-batched-tokens", default: 2048)
-            let prefixCaching = !sources.resolve(noPrefixCaching, env: nil, key: "no-enable-prefix-caching")
-            let kvBytes = try sources.resolve(kvCacheMemory, env: nil, key: "kv-cache-memory").map(Self.byteCount)
-            let template = sources.resolve(chatTemplate, env: nil, key: "chat-template")
-            let graceSeconds = try sources.resolve(grace, env: nil, key: "shutdown-grace-seconds", default: 30)
-            var loadOptions = loading.options
-            if loading.quantization == .none, let name = sources.text(env: "QUANTIZATION", key: "quantization") {
-                guard let quantization = Quantization(rawValue: name) else { throw SettingsError("unknown quantization '\(name)' (none, q8_0, q4_0, q4_k)") }
-                loadOptions.quantization = quantization
-            }
-            if loading.threads == nil, sources.text(env: "THREADS", key: "threads") != nil {
-                loadOptions.threads = try sources.resolve(nil, env: "THREADS", key: "threads", default: 1)
-            }
-            guard seqs > 0, queued >= 0, batchedTokens > 0, options.maxBodyBytes > 0, (1...65535).contains(options.port) || options.port == 0 else {
-                throw SettingsError("--max-num-seqs must be positive, --max-num-queued-reqs not negative, --port in 0...65535")
-            }
-            let chosenLoadOptions = loadOptions
-            try await ServerRunner.run(options: options, gracePeriod: .seconds(graceSeconds), logger: logger) {
-                let start = Date()
-                let loaded = try LoadedModel(path: URL(fileURLWithPath: modelPath), options: chosenLoadOptions)
-                var engineConfiguration = EngineConfiguration(
-                    maxModelLength: requestedLength > 0 ? requestedLength : min(loaded.model.config.maxPositionEmbeddings, 4096))
-                engineConfiguration.maxNumSeqs = seqs
-                engineConfiguration.maxNumQueuedRequests = queued
-                engineConfiguration.maxNumBatchedTokens = batchedTokens
-                engineConfiguration.enablePrefixCaching = prefixCaching
-                engineConfiguration.blockCount = try Self.kvBlocks(loaded, engineConfiguration, bytes: kvBytes)
-                let server = ModelServer(name: name ?? loaded.name, loaded: loaded,
-                                         engine: Engine(loaded: loaded, configuration: engineConfiguration), chatTemplateFile: template)
-                let stats = server.engine.stats
-                let types = loaded.model.weightTypes.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", ")
-                logger.info("weights: \(types)")
-                let perSequence = (engineConfiguration.maxModelLength + engineConfiguration.blockSize - 1) / engineConfiguration.blockSize
-                let kvBytes = stats.totalBlocks * engineConfiguration.blockSize * loaded.model.kvBytesPerToken
-                let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
-                logger.info("loaded \(loaded.model.config.architecture) from \(loaded.path.path) as '\(server.name)' in \(seconds)s; weights \(formatBytes(loaded.model.weightBytes)), KV cache \(formatBytes(kvBytes)) in \(stats.totalBlocks) blocks of \(engineConfiguration.blockSize) tokens (\(stats.totalBlocks / perSequence) sequences of \(engineConfiguration.maxModelLength) tokens at once)")
-                switch server.chatPrompt {
-                case .failure(let error): logger.warning("chat requests will fail: \(error.message)")
-                case .success(let prompt): try prompt.checkRendersWithinLimits()
-                }
-                return server
+            let loadOptions = try loadingOptions(sources)
+            try await ServerRunner.run(options: settings.server, gracePeriod: .seconds(settings.graceSeconds), logger: logger, logFile: logFile) {
+                try Self.load(settings, loadOptions: loadOptions, logger: logger)
             }
         } catch let error as SettingsError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -137,5 +62,121 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    private func resolve(_ sources: SettingSources) throws -> ServeSettings {
+        let levelName = sources.resolve(logging.logLevel, key: "log-level") ?? "info"
+        guard let level = Logger.Level(rawValue: levelName.lowercased()) else { throw SettingsError("unknown log level '\(levelName)'") }
+        let formatName = sources.resolve(logging.logFormat, key: "log-format") ?? "text"
+        guard let format = LogFormat(rawValue: formatName) else { throw SettingsError("unknown log format '\(formatName)' (text, json)") }
+        var settings = ServeSettings(
+            modelPath: try sources.resolve(model.model, env: "MODEL_PATH", key: "model") ?? DemoModel.locate().path,
+            servedModelName: sources.resolve(model.servedModelName, key: "served-model-name"),
+            chatTemplate: sources.resolve(model.chatTemplate, key: "chat-template"),
+            maxModelLength: try sources.resolve(model.maxModelLength, key: "max-model-len", default: 0),
+            maxNumSeqs: try sources.resolve(engine.maxNumSeqs, key: "max-num-seqs", default: 16),
+            maxQueued: try sources.resolve(engine.maxQueued, key: "max-num-queued-reqs", default: 256),
+            maxBatchedTokens: try sources.resolve(engine.maxBatchedTokens, key: "max-num-batched-tokens", default: 2048),
+            kvCacheBytes: try sources.resolve(engine.kvCacheMemory, key: "kv-cache-memory").map(Self.byteCount),
+            prefixCaching: !sources.resolve(engine.noPrefixCaching, key: "no-enable-prefix-caching"),
+            graceSeconds: try sources.resolve(http.grace, key: "shutdown-grace-seconds", default: 30),
+            logLevel: level, logFormat: format,
+            logFile: sources.resolve(logging.logFile, key: "log-file"),
+            logMaxBytes: try Self.byteCount(sources.resolve(logging.logMaxSize, key: "log-max-size") ?? "100MiB"),
+            logBackups: try sources.resolve(logging.logBackups, key: "log-backups", default: 5))
+        settings.server = try serverOptions(sources)
+        guard settings.maxNumSeqs > 0, settings.maxQueued >= 0, settings.maxBatchedTokens > 0, settings.logBackups >= 0 else {
+            throw SettingsError("--max-num-seqs and --max-num-batched-tokens must be positive, --max-num-queued-reqs and --log-backups not negative")
+        }
+        return settings
+    }
+
+    private func serverOptions(_ sources: SettingSources) throws -> ServerOptions {
+        var options = ServerOptions()
+        options.host = sources.resolve(http.host, key: "host") ?? "0.0.0.0"
+        options.port = try sources.resolve(http.port, key: "port", default: 8000)
+        options.maxBodyBytes = try sources.resolve(http.maxBodyBytes, key: "max-request-body-bytes", default: 16 << 20)
+        let timeouts = [try sources.resolve(http.keepAliveTimeout, key: "timeout-keep-alive", default: 75),
+                        try sources.resolve(http.headerTimeout, key: "header-timeout", default: 10),
+                        try sources.resolve(http.bodyTimeout, key: "body-timeout", default: 30)]
+        guard timeouts.allSatisfy({ $0 > 0 }), options.maxBodyBytes > 0, (0...65535).contains(options.port) else {
+            throw SettingsError("timeouts and --max-request-body-bytes must be positive, --port in 0...65535")
+        }
+        options.connection.keepAliveTimeout = .seconds(Int64(timeouts[0]))
+        options.connection.headerTimeout = .seconds(Int64(timeouts[1]))
+        options.connection.bodyTimeout = .seconds(Int64(timeouts[2]))
+        options.apiKeys = security.apiKeys.isEmpty
+            ? (sources.text(env: "API_KEY", key: "api-key")?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
+            : security.apiKeys
+        options.apiKeyFile = sources.resolve(security.apiKeyFile, key: "api-key-file")
+        options.tls = try tlsFiles(sources)
+        options.access.allowedIPs = try NetworkRange.list(sources.resolve(security.allowedIPs, key: "allowed-ips") ?? "")
+        options.access.trustedProxies = try NetworkRange.list(sources.resolve(security.trustedProxies, key: "trusted-proxies") ?? "")
+        options.access.allowedOrigins = (sources.resolve(security.allowedOrigins, key: "allowed-origins") ?? "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        options.trustRequestChatTemplate = sources.resolve(security.trustRequestChatTemplate, key: "trust-request-chat-template")
+        options.protectMetrics = sources.resolve(metrics.protectMetrics, key: "protect-metrics")
+        options.logRequests = sources.resolve(logging.logRequests, key: "log-requests")
+        let metricsPort = try sources.resolve(metrics.metricsPort, env: "PROMETHEUS_PORT", key: "metrics-port", default: 0)
+        if try !sources.resolve(metrics.enableMetrics, env: "ENABLE_METRICS", key: "enable-metrics", default: true) {
+            options.metrics = .disabled
+        } else if metricsPort > 0 {
+            guard metricsPort != options.port else { throw SettingsError("--metrics-port must differ from --port") }
+            options.metrics = .ownPort(metricsPort)
+        }
+        return options
+    }
+
+    private func tlsFiles(_ sources: SettingSources) throws -> TLSFiles? {
+        let certificate = sources.resolve(security.certificateFile, key: "ssl-certfile")
+        let key = sources.resolve(security.keyFile, key: "ssl-keyfile")
+        let clientCA = sources.resolve(security.clientCAFile, key: "ssl-ca-certs")
+        switch (certificate, key) {
+        case (nil, nil):
+            if clientCA != nil { throw SettingsError("--ssl-ca-certs needs --ssl-certfile and --ssl-keyfile") }
+            return nil
+        case (let certificate?, let key?):
+            return TLSFiles(certificateFile: certificate, keyFile: key, clientCAFile: clientCA)
+        default:
+            throw SettingsError("--ssl-certfile and --ssl-keyfile go together")
+        }
+    }
+
+    private func loadingOptions(_ sources: SettingSources) throws -> LoadOptions {
+        var options = model.loading.options
+        if model.loading.quantization == .none, let name = sources.text(env: "QUANTIZATION", key: "quantization") {
+            guard let quantization = Quantization(rawValue: name) else { throw SettingsError("unknown quantization '\(name)' (none, q8_0, q4_0, q4_k)") }
+            options.quantization = quantization
+        }
+        if model.loading.threads == nil, sources.text(env: "THREADS", key: "threads") != nil {
+            options.threads = try sources.resolve(nil, key: "threads", default: 1)
+        }
+        return options
+    }
+
+    private static func load(_ settings: ServeSettings, loadOptions: LoadOptions, logger: Logger) throws -> ModelServer {
+        let start = Date()
+        let loaded = try LoadedModel(path: URL(fileURLWithPath: settings.modelPath), options: loadOptions)
+        var configuration = EngineConfiguration(
+            maxModelLength: settings.maxModelLength > 0 ? settings.maxModelLength : min(loaded.model.config.maxPositionEmbeddings, 4096))
+        configuration.maxNumSeqs = settings.maxNumSeqs
+        configuration.maxNumQueuedRequests = settings.maxQueued
+        configuration.maxNumBatchedTokens = settings.maxBatchedTokens
+        configuration.enablePrefixCaching = settings.prefixCaching
+        configuration.blockCount = try kvBlocks(loaded, configuration, bytes: settings.kvCacheBytes)
+        let server = ModelServer(name: settings.servedModelName ?? loaded.name, loaded: loaded,
+                                 engine: Engine(loaded: loaded, configuration: configuration), chatTemplateFile: settings.chatTemplate)
+        let stats = server.engine.stats
+        let types = loaded.model.weightTypes.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", ")
+        logger.info("weights: \(types)")
+        let perSequence = (configuration.maxModelLength + configuration.blockSize - 1) / configuration.blockSize
+        let kvBytes = stats.totalBlocks * configuration.blockSize * loaded.model.kvBytesPerToken
+        let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
+        logger.info("loaded \(loaded.model.config.architecture) from \(loaded.path.path) as '\(server.name)' in \(seconds)s; weights \(formatBytes(loaded.model.weightBytes)), KV cache \(formatBytes(kvBytes)) in \(stats.totalBlocks) blocks of \(configuration.blockSize) tokens (\(stats.totalBlocks / perSequence) sequences of \(configuration.maxModelLength) tokens at once)")
+        switch server.chatPrompt {
+        case .failure(let error): logger.warning("chat requests will fail: \(error.message)")
+        case .success(let prompt): try prompt.checkRendersWithinLimits()
+        }
+        return server
     }
 }

@@ -10,6 +10,8 @@ public struct APIError: Error, Sendable {
     public let code: String?
     /// Extra headers, such as Retry-After on 429.
     public var headers: HTTPFields = [:]
+    /// The request's id, repeated in the error body.
+    var requestId: String?
 
     public init(_ status: HTTPResponse.Status, _ message: String, type: String? = nil, param: String? = nil, code: String? = nil) {
         self.status = status
@@ -38,19 +40,20 @@ public struct APIError: Error, Sendable {
     var body: ByteBuffer {
         struct Envelope: Encodable {
             struct Body: Encodable {
-                let message: String, type: String, param: String?, code: String?
+                let message: String, type: String, param: String?, code: String?, requestId: String?
                 func encode(to encoder: Encoder) throws {
                     var c = encoder.container(keyedBy: CodingKeys.self)
                     try c.encode(message, forKey: .message)
                     try c.encode(type, forKey: .type)
                     try c.encode(param, forKey: .param)
                     try c.encode(code, forKey: .code)
+                    try c.encodeIfPresent(requestId, forKey: .requestId)
                 }
-                enum CodingKeys: String, CodingKey { case message, type, param, code }
+                enum CodingKeys: String, CodingKey { case message, type, param, code, requestId = "request_id" }
             }
             let error: Body
         }
-        let data = (try? JSONEncoder().encode(Envelope(error: .init(message: message, type: type, param: param, code: code)))) ?? Data()
+        let data = (try? JSONEncoder().encode(Envelope(error: .init(message: message, type: type, param: param, code: code, requestId: requestId)))) ?? Data()
         return ByteBuffer(bytes: data)
     }
 

@@ -101,20 +101,35 @@ struct CompletionHandler {
     }
 }
 
-/// Token counts of a request, filled in by its handler and read by the request log.
+/// What a request's log line reports of its work: token counts, and the prompt and completion
+/// texts (logged only with --log-requests).
 final class UsageBox: @unchecked Sendable {
+    struct Snapshot {
+        var counts: (prompt: Int, completion: Int)?
+        var prompt: String?
+        var completions: [String] = []
+    }
+
     private let lock = NSLock()
-    private var counts: (prompt: Int, completion: Int)?
+    private var current = Snapshot()
 
     func record(_ results: [ChoiceResult], promptTokens: Int) {
         lock.lock()
-        counts = (promptTokens, results.reduce(0) { $0 + ($1.usage?.completionTokens ?? $1.tokens.count) })
+        current.counts = (promptTokens, results.reduce(0) { $0 + ($1.usage?.completionTokens ?? $1.tokens.count) })
+        current.completions = results.map(\.text)
         lock.unlock()
     }
 
-    var summary: String {
+    /// The request's prompt or messages as JSON.
+    func recordPrompt(_ prompt: String) {
+        lock.lock()
+        current.prompt = prompt
+        lock.unlock()
+    }
+
+    var snapshot: Snapshot {
         lock.lock()
         defer { lock.unlock() }
-        return counts.map { "prompt_tokens=\($0.prompt) completion_tokens=\($0.completion)" } ?? ""
+        return current
     }
 }

@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import NIOSSL
 
 /// Time and size limits of one connection.
 public struct ConnectionLimits: Sendable {
@@ -27,18 +28,21 @@ struct HTTPConnectionChannel: ServerChildChannel, HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     let limits: ConnectionLimits
+    /// HTTPS when set: each connection takes the certificate current when it opens.
+    let tls: TLSCertificates?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
             var decoderLimits = NIOHTTPDecoderLimitConfiguration()
             decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
+            if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls.context)) }
             try pipeline.addHandler(RequestHeadDeadline(timeout: limits.headerTimeout, logger: logger))
             try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false,
                                                      withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),
                                                      withDecoderLimitConfiguration: decoderLimits)
             try pipeline.addHandler(RequestGuard(limits: limits))
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: Duration(limits.keepAliveTimeout), logger: logger))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }

@@ -55,6 +55,9 @@ struct OpenAIController {
         var request = incoming
         let server = try slot.serverTakingWork()
         let fields = try await Self.readBody(&request, server: server, limit: options.maxBodyBytes)
+        if options.logRequests, let prompt = fields.value(kind == .chat ? "messages" : "prompt") {
+            context.usage.recordPrompt(prompt.serialized)
+        }
         let generation = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: kind == .chat)
         let prompts = kind == .chat
             ? [try ChatRequest.promptTokens(fields, server: server, trustRequestTemplate: options.trustRequestChatTemplate)]

@@ -3,7 +3,8 @@
 // period while /health says 503 and new generation requests get 503 with Retry-After (so load
 // balancers and Kubernetes move traffic), running requests finish; at the end of the grace
 // those still running get a last error event, then the server closes. A second signal ends
-// the grace at once.
+// the grace at once. SIGHUP re-reads the API key file and the TLS certificate and reopens the
+// log file (after logrotate moved it); certificate files are also watched for changes.
 import Foundation
 import Hummingbird
 import Logging
@@ -11,13 +12,23 @@ import ServiceLifecycle
 import UnixSignals
 
 public enum ServerRunner {
-    public static func run(options: ServerOptions, gracePeriod: Duration, logger: Logger,
+    public static func run(options: ServerOptions, gracePeriod: Duration, logger: Logger, logFile: RotatingLogFile? = nil,
                            load: @escaping @Sendable () throws -> ModelServer) async throws {
         let slot = ModelSlot()
-        let app = buildApplication(slot: slot, options: options, logger: logger) { port in
-            logger.info("listening on http://\(options.host):\(port)")
+        let apiKeys = try APIKeys(fixed: options.apiKeys, file: options.apiKeyFile, logger: logger)
+        let tls = try options.tls.map { try TLSCertificates(files: $0, logger: logger) }
+        warnIfExposed(options, keys: apiKeys, logger: logger)
+        let scheme = tls == nil ? "http" : "https"
+        let app = buildApplication(slot: slot, options: options, logger: logger, apiKeys: apiKeys, tls: tls) { port in
+            logger.info("listening on \(scheme)://\(options.host):\(port)")
         }
-        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+        var services: [any Service] = [app]
+        if case .ownPort(let port) = options.metrics {
+            services.append(buildMetricsApplication(slot: slot, host: options.host, port: port, logger: logger) { port in
+                logger.info("metrics on http://\(options.host):\(port)/metrics")
+            })
+        }
+        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
         // After the drain: time for the last events to be written before connections are cut.
         configuration.maximumGracefulShutdownDuration = .seconds(5)
         configuration.maximumCancellationDuration = .seconds(5)
@@ -44,10 +55,29 @@ public enum ServerRunner {
                 }
             }
         }
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let reloader = Task {
+            for await _ in hangups {
+                apiKeys.reload()
+                tls?.reload()
+                logFile?.reopen()
+            }
+        }
+        let watcher = Task { await tls?.watch() }
         try await group.run()
         listener.cancel()
+        reloader.cancel()
+        watcher.cancel()
         if case .ready(let server) = slot.state { server.engine.shutdown() }
         guard await loader.value else { throw ServerRunError.modelLoadFailed }
+    }
+
+    /// A server anyone on the network can reach with no key is worth a loud word at startup.
+    private static func warnIfExposed(_ options: ServerOptions, keys: APIKeys, logger: Logger) {
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(options.host) || options.host.hasPrefix("127.")
+        guard !loopback, keys.all.isEmpty else { return }
+        let advice = "Set --api-key / API_KEY / --api-key-file, or --host 127.0.0.1, or --allowed-ips."
+        logger.warning("listening on \(options.host) with NO API KEY: anyone who reaches this port can use the model. \(advice)")
     }
 
     /// Returns when the server should close: once nothing runs, the grace is over, or a second signal came.

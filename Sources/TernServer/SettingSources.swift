@@ -44,6 +44,32 @@ public struct SettingSources {
         return value
     }
 
+    /// The environment variable of a setting: its key in upper case with '_' (max-model-len → MAX_MODEL_LEN).
+    public static func environmentName(_ key: String) -> String {
+        key.uppercased().replacingOccurrences(of: "-", with: "_")
+    }
+
+    public func resolve(_ flag: String?, key: String) -> String? {
+        resolve(flag, env: Self.environmentName(key), key: key)
+    }
+
+    public func resolve(_ flag: Int?, key: String, default fallback: Int) throws -> Int {
+        try resolve(flag, env: Self.environmentName(key), key: key, default: fallback)
+    }
+
+    public func resolve(_ flag: Bool, key: String) -> Bool {
+        resolve(flag, env: Self.environmentName(key), key: key)
+    }
+
+    /// A true/false setting whose default is true (so only an explicit false turns it off).
+    public func resolve(_ flag: Bool?, env: String, key: String, default fallback: Bool) throws -> Bool {
+        if let flag { return flag }
+        guard let text = text(env: env, key: key)?.lowercased() else { return fallback }
+        if ["1", "true", "yes", "on"].contains(text) { return true }
+        if ["0", "false", "no", "off"].contains(text) { return false }
+        throw SettingsError("\(key) must be true or false, got '\(text)'")
+    }
+
     public func resolve(_ flag: Bool, env: String?, key: String) -> Bool {
         if flag { return true }
         guard let text = text(env: env, key: key)?.lowercased() else { return false }

@@ -1,4 +1,4 @@
-// Operational routes: /health, /livez, /version, /metrics, and vLLM's /tokenize and /detokenize.
+// Operational routes: /health, /livez, /version, and vLLM's /tokenize and /detokenize.
 import Foundation
 import Hummingbird
 import TernEngine
@@ -16,7 +16,6 @@ struct UtilityController {
         routes.get("/health") { _, _ in health() }
         routes.get("/livez") { _, _ in OpenAIController.json(["status": "ok"]) }
         routes.get("/version") { _, _ in OpenAIController.json(["version": .string(TernVersion.current)]) }
-        routes.get("/metrics") { _, _ in try metrics() }
         routes.post("/tokenize") { request, _ in try await tokenize(request) }
         routes.post("/detokenize") { request, _ in try await detokenize(request) }
     }
@@ -34,12 +33,6 @@ struct UtilityController {
         case .failed(let message):
             return OpenAIController.json(["status": "failed", "message": .string(message)], status: .serviceUnavailable)
         }
-    }
-
-    private func metrics() throws -> Response {
-        let server = try slot.server()
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                        body: .init(byteBuffer: ByteBuffer(string: server.metrics.exposition(server.engine.stats))))
     }
 
     /// The model field is optional here, as in vLLM, but must name this model when given.

@@ -90,9 +90,9 @@ import TernFormats
     }
 
     @Test func fullServerIs429WithRetryAfterAndTooLargeIs400() async throws {
-        let (app, server) = try TestServer.make(maxSeqs: 1, maxQueued: 0)
+        let (app, server) = try TestServer.make(maxSeqs: 1, maxQueued: 0, maxModelLength: 4096)
         var parameters = SamplingParameters()
-        parameters.maxTokens = 200
+        parameters.maxTokens = 4000
         parameters.ignoreEOS = true
         // The only place is taken by a long request.
         let held = try server.engine.submit(EngineRequest(id: "held", promptTokens: [1, 2, 3], parameters: parameters))
