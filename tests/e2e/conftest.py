@@ -21,20 +21,26 @@ def free_port():
 
 class Server:
     """`model=None` starts the server with no model argument, so it serves the built-in demo;
-    `wrapper` is a command the server runs under (e.g. prlimit)."""
+    `wrapper` is a command the server runs under (e.g. prlimit); `env` adds environment variables;
+    `health_verify` is the CA file that checks an HTTPS server's certificate; `health_status` is what
+    /health answers once the server is up (403 for a server that refuses this client)."""
 
-    def __init__(self, *extra_args, model=MODEL, wrapper=()):
+    def __init__(self, *extra_args, model=MODEL, wrapper=(), env=None, scheme="http", api_key=True, health_verify=None,
+                 health_status=200):
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         model_args = ["--model", MODEL, "--served-model-name", "tern-e2e"] if model else []
+        key_args = ["--api-key", API_KEY] if api_key else []
+        environment = {k: v for k, v in os.environ.items() if k != "MODEL_PATH"}
+        environment.update(env or {})
         self.process = subprocess.Popen(
             [*wrapper, BINARY, "serve", *model_args, "--host", "127.0.0.1", "--port", str(self.port),
-             "--api-key", API_KEY, "--log-level", "warning", *extra_args],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if k != "MODEL_PATH"})
+             *key_args, "--log-level", "warning", *extra_args],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment)
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
-                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                if requests.get(self.url + "/health", timeout=1, verify=health_verify).status_code == health_status:
                     return
             except requests.ConnectionError:
                 pass
