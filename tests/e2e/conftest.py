@@ -68,8 +68,14 @@ class Server:
                 self.process.kill()
 
 
-@pytest.fixture(scope="module")
-def server():
-    s = Server()
-    yield s
-    s.stop()
+def server_fixture(*args, **kwargs):
+    """A module-wide server started with these arguments."""
+    @pytest.fixture(scope="module")
+    def fixture():
+        s = Server(*args, **kwargs)
+        yield s
+        s.stop()
+    return fixture
+
+
+server = server_fixture()

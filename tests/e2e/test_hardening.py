@@ -5,19 +5,15 @@ import json
 import pytest
 import requests
 
-from conftest import Server
+from conftest import Server, server_fixture
 
 DOUBLING = ('{% set ns = namespace(s="x") %}{% for i in range(33) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}'
             '{{ ns.s|length }}')
 CHAT = {"model": "tern-e2e", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]}
 
 
-@pytest.fixture(scope="module")
-def trusting_server():
-    # 2 GiB of address space: a template that doubled its way to gigabytes would abort the server.
-    s = Server("--trust-request-chat-template", wrapper=("prlimit", "--as=2147483648"))
-    yield s
-    s.stop()
+# 2 GiB of address space: a template that doubled its way to gigabytes would abort the server.
+trusting_server = server_fixture("--trust-request-chat-template", wrapper=("prlimit", "--as=2147483648"))
 
 
 def post_chat(server, **fields):
@@ -113,11 +109,7 @@ def test_body_shorter_than_content_length_then_fin_is_a_400(server):
     assert "Content-Length" in json.loads(response.body)["error"]["message"]
 
 
-@pytest.fixture(scope="module")
-def impatient_server():
-    s = Server("--body-timeout", "1", "--header-timeout", "2")
-    yield s
-    s.stop()
+impatient_server = server_fixture("--body-timeout", "1", "--header-timeout", "2")
 
 
 def test_stalled_body_gets_a_408_and_the_connection_ends(impatient_server):
@@ -274,11 +266,7 @@ def test_demo_template_renders_tool_calls_with_null_content():
         demo.stop()
 
 
-@pytest.fixture(scope="module")
-def small_server():
-    s = Server("--max-num-seqs", "2", "--max-num-queued-reqs", "2")
-    yield s
-    s.stop()
+small_server = server_fixture("--max-num-seqs", "2", "--max-num-queued-reqs", "2")
 
 
 def test_request_that_fits_only_as_a_whole_is_served_and_one_that_never_fits_is_a_400(small_server):
