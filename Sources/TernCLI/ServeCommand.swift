@@ -96,11 +96,12 @@ struct ServeCommand: AsyncParsableCommand {
         options.host = sources.resolve(http.host, key: "host") ?? "0.0.0.0"
         options.port = try sources.resolve(http.port, key: "port", default: 8000)
         options.maxBodyBytes = try sources.resolve(http.maxBodyBytes, key: "max-request-body-bytes", default: 16 << 20)
+        options.connection.maxHeaderBytes = try sources.resolve(http.maxHeaderBytes, key: "max-header-bytes", default: 64 << 10)
         let timeouts = [try sources.resolve(http.keepAliveTimeout, key: "timeout-keep-alive", default: 75),
                         try sources.resolve(http.headerTimeout, key: "header-timeout", default: 10),
                         try sources.resolve(http.bodyTimeout, key: "body-timeout", default: 30)]
-        guard timeouts.allSatisfy({ $0 > 0 }), options.maxBodyBytes > 0, (0...65535).contains(options.port) else {
-            throw SettingsError("timeouts and --max-request-body-bytes must be positive, --port in 0...65535")
+        guard timeouts.allSatisfy({ $0 > 0 }), options.maxBodyBytes > 0, options.connection.maxHeaderBytes >= 1024, (0...65535).contains(options.port) else {
+            throw SettingsError("timeouts and --max-request-body-bytes must be positive, --max-header-bytes at least 1024, --port in 0...65535")
         }
         options.connection.keepAliveTimeout = .seconds(Int64(timeouts[0]))
         options.connection.headerTimeout = .seconds(Int64(timeouts[1]))

@@ -27,6 +27,7 @@ struct ServeHTTPOptions: ParsableArguments {
     @Option(help: "Address to listen on (default 0.0.0.0).") var host: String?
     @Option(help: "Port (default 8000).") var port: Int?
     @Option(name: .customLong("max-request-body-bytes"), help: "Largest request body (default 16 MiB).") var maxBodyBytes: Int?
+    @Option(name: .customLong("max-header-bytes"), help: "Largest request head, all header lines together (default 64 KiB).") var maxHeaderBytes: Int?
     @Option(name: .customLong("timeout-keep-alive"), help: "Seconds an idle keep-alive connection is kept (default 75).") var keepAliveTimeout: Int?
     @Option(name: .customLong("header-timeout"), help: "Seconds a request head may take to arrive (default 10).") var headerTimeout: Int?
     @Option(name: .customLong("body-timeout"), help: "Seconds a request body may pause (default 30).") var bodyTimeout: Int?

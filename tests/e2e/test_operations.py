@@ -283,3 +283,28 @@ def test_keep_alive_soak(server):
     assert all(count > 0 for count in counts)
     grown = rss_kib() - baseline
     assert grown < 64 * 1024, f"resident memory grew by {grown} KiB"
+
+
+def test_oversized_headers_are_refused_and_the_server_serves_on():
+    server = Server("--max-header-bytes", "2048")
+    try:
+        r = requests.get(server.url + "/v1/models", headers={**AUTH, "X-Padding": "x" * 4096})
+        assert r.status_code in (400, 431)
+        assert requests.get(server.url + "/v1/models", headers=AUTH).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_exposed_server_without_a_key_warns_at_startup():
+    from conftest import BINARY, MODEL, free_port
+    process = subprocess.Popen([BINARY, "serve", "--model", MODEL, "--host", "0.0.0.0", "--port", str(free_port())],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 30
+        text = ""
+        while time.time() < deadline and "NO API KEY" not in text:
+            text += process.stderr.readline()
+        assert "NO API KEY" in text
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
