@@ -65,7 +65,30 @@ static float dot_q4_k(const void *w, const tern_block_q8a *x, size_t count) {
     return sum;
 }
 
+/// Each block unpacked once, then every token's activation blocks against it, 16 weights at a time.
+void tern_dot_unpacked_scalar(int type, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
+    size_t per_block = tern_unpacked_block_weights(type), bytes = tern_unpacked_block_bytes(type), chunks = per_block / TERN_QK;
+    float sum[TERN_UNPACKED_TOKENS] = {0};
+    tern_unpacked_block u;
+    for (size_t b = 0; b < count / per_block; b++) {
+        tern_unpack_block(type, (const char *)w + b * bytes, &u);
+        for (size_t t = 0; t < tokens; t++) {
+            const tern_block_q8a *a = x + t * stride + b * chunks;
+            for (size_t c = 0; c < chunks; c++)
+                for (int h = 0; h < 2; h++) {
+                    int products = 0, activations = 0;
+                    for (int l = 16 * h; l < 16 * h + 16; l++) {
+                        products += u.q[32 * c + l] * a[c].qs[l];
+                        activations += a[c].qs[l];
+                    }
+                    sum[t] += a[c].d * (u.scale[2 * c + h] * (float)products + u.offset[2 * c + h] * (float)activations);
+                }
+        }
+    }
+    for (size_t t = 0; t < tokens; t++) out[t] = sum[t];
+}
+
 const tern_kernel_table tern_kernels_scalar = {
     "scalar", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4_k, 0, 0, tern_dot_q4_0x4_scalar, tern_dot_q8_0x4_scalar, 0, 0, 0, 0, 0, tern_dot_q8_0x16_scalar, tern_dot_q4_0x16_scalar, tern_dot_q4_kx16_scalar,
-        tern_dot_f16x16_scalar, tern_dot_bf16x16_scalar,
+        tern_dot_f16x16_scalar, tern_dot_bf16x16_scalar, tern_dot_unpacked_scalar,
 };

@@ -42,7 +42,25 @@ static size_t group_rows(int type) {
 }
 
 static int is_quantized(int type) {
-    return type == TERN_WEIGHT_Q8_0 || type == TERN_WEIGHT_Q4_0 || type == TERN_WEIGHT_Q4_K || (is_interleaved(type) && !is_sixteen_halves(type));
+    return type == TERN_WEIGHT_Q8_0 || type == TERN_WEIGHT_Q4_0 || type == TERN_WEIGHT_Q4_K || (is_interleaved(type) && !is_sixteen_halves(type))
+        || tern_unpacked_block_weights(type) != 0;
+}
+
+/// Rows first..last of a matrix in a type read through unpacking: each row's blocks are unpacked
+/// once per tile of tokens.
+static void unpacked_rows_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq) {
+    size_t row_bytes = tern_quant_row_bytes(mat->type, t->k);
+    float sums[TERN_UNPACKED_TOKENS];
+    for (size_t r0 = first; r0 < last; r0 += ROW_TILE) {
+        size_t r1 = r0 + ROW_TILE < last ? r0 + ROW_TILE : last;
+        for (size_t i0 = 0; i0 < t->n; i0 += TERN_UNPACKED_TOKENS) {
+            size_t tokens = t->n - i0 < TERN_UNPACKED_TOKENS ? t->n - i0 : TERN_UNPACKED_TOKENS;
+            for (size_t r = r0; r < r1; r++) {
+                t->kernels->dot_unpacked(mat->type, (const char *)mat->weights + r * row_bytes, xq + i0 * t->blocks, t->blocks, t->k, tokens, sums);
+                for (size_t u = 0; u < tokens; u++) mat->out[(i0 + u) * mat->rows + r] = sums[u];
+            }
+        }
+    }
 }
 
 /// Rows first..last (multiples of 4) of a four-row interleaved matrix, in tiles of rows x tokens
@@ -138,6 +156,10 @@ static void rows_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t 
     }
     if (is_interleaved(mat->type)) {
         row_groups_of_matrix(t, mat, first, last, xq);
+        return;
+    }
+    if (tern_unpacked_block_weights(mat->type)) {
+        unpacked_rows_of_matrix(t, mat, first, last, xq);
         return;
     }
     int quantized = is_quantized(mat->type);

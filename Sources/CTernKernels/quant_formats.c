@@ -12,7 +12,8 @@ size_t tern_quant_row_bytes(int type, size_t count) {
     case TERN_WEIGHT_Q4_K: return count / TERN_QK_K * sizeof(tern_block_q4_k);
     case TERN_WEIGHT_Q4_KX16: return count / TERN_QK_K * (sizeof(tern_block_q4_kx16) / 16);
     case TERN_WEIGHT_F32: return count * 4;
-    default: return count * 2;
+    case TERN_WEIGHT_F16: case TERN_WEIGHT_BF16: case TERN_WEIGHT_F16X16: case TERN_WEIGHT_BF16X16: return count * 2;
+    default: return count / tern_unpacked_block_weights(type) * tern_unpacked_block_bytes(type);
     }
 }
 
@@ -147,7 +148,16 @@ void tern_dequantize_row(int type, const void *x, float *y, size_t count) {
         break;
     }
     default:
-        tern_convert_row(type, x, y, count);
+        if (tern_unpacked_block_weights(type)) {
+            size_t per_block = tern_unpacked_block_weights(type), bytes = tern_unpacked_block_bytes(type);
+            tern_unpacked_block u;
+            for (size_t b = 0; b < count / per_block; b++) {
+                tern_unpack_block(type, (const char *)x + b * bytes, &u);
+                for (size_t i = 0; i < per_block; i++) y[b * per_block + i] = u.scale[i / 16] * u.q[i] + u.offset[i / 16];
+            }
+        } else {
+            tern_convert_row(type, x, y, count);
+        }
     }
 }
 

@@ -68,10 +68,16 @@ public struct GGUFFile: Sendable {
     public let unsupportedTensors: [String: String]
 
     /// GGML type codes of the types Tern reads.
-    public static let typeCodes: [TensorDType: UInt32] = [.f32: 0, .f16: 1, .q4_0: 2, .q8_0: 8, .q4_k: 12, .bf16: 30]
-    static let otherTypeNames: [UInt32: String] = [3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 9: "Q8_1", 10: "Q2_K", 11: "Q3_K",
-                                                   13: "Q5_K", 14: "Q6_K", 15: "Q8_K"]
+    /// ggml's type ids of the types Tern reads.
+    public static let typeCodes: [TensorDType: UInt32] = [.f32: 0, .f16: 1, .q4_0: 2, .q4_1: 3, .q5_0: 6, .q5_1: 7, .q8_0: 8,
+                                                          .q2_k: 10, .q3_k: 11, .q4_k: 12, .q5_k: 13, .q6_k: 14, .iq4_nl: 20,
+                                                          .iq4_xs: 23, .bf16: 30]
+    /// ggml's other types, named in the error for a tensor of one of them.
+    static let otherTypeNames: [UInt32: String] = [9: "Q8_1", 15: "Q8_K", 16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S",
+                                                   21: "IQ3_S", 22: "IQ2_S", 24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64",
+                                                   29: "IQ1_M", 34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4"]
     public static let defaultAlignment = 32
+    static let supportedTypeNames = TensorDType.allCases.map(\.rawValue).joined(separator: ", ")
 
     public init(path: String) throws {
         self.path = path
@@ -135,7 +141,7 @@ public struct GGUFFile: Sendable {
     public func tensor(_ name: String) throws -> TensorView {
         if let view = tensors[name] { return view }
         if let type = unsupportedTensors[name] {
-            throw FormatError("\(path): tensor '\(name)' is \(type), which Tern does not read (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K)")
+            throw FormatError("\(path): tensor '\(name)' is \(type), which Tern does not read (supported: \(Self.supportedTypeNames))")
         }
         throw FormatError("\(path): no tensor '\(name)'")
     }

@@ -9,14 +9,23 @@ public enum TensorDType: String, Sendable, CaseIterable {
     case q8_0 = "Q8_0"
     case q4_0 = "Q4_0"
     case q4_k = "Q4_K"
+    case q4_1 = "Q4_1"
+    case q5_0 = "Q5_0"
+    case q5_1 = "Q5_1"
+    case q2_k = "Q2_K"
+    case q3_k = "Q3_K"
+    case q5_k = "Q5_K"
+    case q6_k = "Q6_K"
+    case iq4_nl = "IQ4_NL"
+    case iq4_xs = "IQ4_XS"
 
     public static let floatTypes: [TensorDType] = [.f32, .f16, .bf16]
 
     public var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16: return 1
-        case .q8_0, .q4_0: return 32
-        case .q4_k: return 256
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl: return 32
+        case .q4_k, .q2_k, .q3_k, .q5_k, .q6_k, .iq4_xs: return 256
         }
     }
 
@@ -25,8 +34,16 @@ public enum TensorDType: String, Sendable, CaseIterable {
         case .f32: return 4
         case .f16, .bf16: return 2
         case .q8_0: return 34
-        case .q4_0: return 18
+        case .q4_0, .iq4_nl: return 18
         case .q4_k: return 144
+        case .q4_1: return 20
+        case .q5_0: return 22
+        case .q5_1: return 24
+        case .q2_k: return 84
+        case .q3_k: return 110
+        case .q5_k: return 176
+        case .q6_k: return 210
+        case .iq4_xs: return 136
         }
     }
 

@@ -9,6 +9,8 @@ public enum WeightType: Int32, Sendable, CaseIterable {
     /// In memory only, for speed: Q4_0 / Q8_0 with four rows interleaved block by block, and
     /// Q8_0 / Q4_0 / Q4_K / F16 / BF16 with sixteen rows side by side (one vector lane per row).
     case q4_0x4 = 6, q8_0x4 = 7, q8_0x16 = 8, q4_0x16 = 9, q4_kx16 = 10, f16x16 = 11, bf16x16 = 12
+    /// The other GGUF block types, read by unpacking each block in the kernels.
+    case q4_1 = 13, q5_0 = 14, q5_1 = 15, q2_k = 16, q3_k = 17, q5_k = 18, q6_k = 19, iq4_nl = 20, iq4_xs = 21
 
     init(_ dtype: TensorDType) {
         switch dtype {
@@ -18,6 +20,15 @@ public enum WeightType: Int32, Sendable, CaseIterable {
         case .q8_0: self = .q8_0
         case .q4_0: self = .q4_0
         case .q4_k: self = .q4_k
+        case .q4_1: self = .q4_1
+        case .q5_0: self = .q5_0
+        case .q5_1: self = .q5_1
+        case .q2_k: self = .q2_k
+        case .q3_k: self = .q3_k
+        case .q5_k: self = .q5_k
+        case .q6_k: self = .q6_k
+        case .iq4_nl: self = .iq4_nl
+        case .iq4_xs: self = .iq4_xs
         }
     }
 
@@ -30,6 +41,15 @@ public enum WeightType: Int32, Sendable, CaseIterable {
         case .q8_0, .q8_0x4, .q8_0x16: return .q8_0
         case .q4_0, .q4_0x4, .q4_0x16: return .q4_0
         case .q4_k, .q4_kx16: return .q4_k
+        case .q4_1: return .q4_1
+        case .q5_0: return .q5_0
+        case .q5_1: return .q5_1
+        case .q2_k: return .q2_k
+        case .q3_k: return .q3_k
+        case .q5_k: return .q5_k
+        case .q6_k: return .q6_k
+        case .iq4_nl: return .iq4_nl
+        case .iq4_xs: return .iq4_xs
         }
     }
 

@@ -118,6 +118,44 @@ import TernFormats
         }
     }
 
+    /// Each unpacked-path type's reference blocks (2 rows x 256 columns): every path agrees with the
+    /// scalar kernel for 1 to 40 tokens, and the scalar kernel with the f32 product of the
+    /// dequantized weights up to the 8-bit activations' rounding.
+    @Test func unpackedTypesAgreeOnEveryPath() throws {
+        defer { tern_set_kernel_path("auto") }
+        let reference = try JSONParser.parse(contentsOf: Fixtures.root.appendingPathComponent("quant/reference.json"))
+        let unpacked: [WeightType] = [.q4_1, .q5_0, .q5_1, .q2_k, .q3_k, .q5_k, .q6_k, .iq4_nl, .iq4_xs]
+        for type in unpacked {
+            let testCase = try #require(reference["cases"]!.arrayValue!.first { $0["type"]?.stringValue == type.name })
+            let hex = testCase["bytes"]!.stringValue!
+            let weights = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+                let start = hex.index(hex.startIndex, offsetBy: i)
+                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+            }
+            let dequantized = testCase["dequantized"]!.arrayValue!.map { Float($0.doubleValue!) }
+            let (rows, columns) = (2, 256)
+            for tokens in [1, 3, 33, 40] {
+                let x = Self.random(tokens * columns, seed: UInt64(tokens) + 7)
+                #expect(tern_set_kernel_path("scalar") == 0)
+                let scalar = Self.matmul(type, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 1)
+                let exact = (0..<tokens).flatMap { t in
+                    (0..<rows).map { r in (0..<columns).reduce(Float(0)) { $0 + dequantized[r * columns + $1] * x[t * columns + $1] } }
+                }
+                let norm = exact.map { $0 * $0 }.reduce(0, +).squareRoot()
+                let error = zip(scalar, exact).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+                #expect(error / norm < 0.02, "\(type) tokens \(tokens): relative error \(error / norm) against the f32 product")
+                for path in Self.paths {
+                    #expect(tern_set_kernel_path(path) == 0)
+                    for threads in [1, 2] {
+                        let y = Self.matmul(type, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: threads)
+                        let worst = zip(y, scalar).map { abs($0 - $1) }.max()!
+                        #expect(worst <= 1e-4 * max(1, scalar.map(abs).max()!), "\(type) tokens \(tokens) \(path) \(threads) threads: \(worst)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func interleavedRowsReadBackAsThePlainRows() {
         for (plain, interleaved) in [(WeightType.q4_0, WeightType.q4_0x4), (.q8_0, .q8_0x4), (.q8_0, .q8_0x16), (.q4_0, .q4_0x16), (.q4_k, .q4_kx16), (.f16, .f16x16), (.bf16, .bf16x16)] {
             let a = Self.matrix(plain, rows: 16, columns: 256, seed: 11), b = Self.matrix(interleaved, rows: 16, columns: 256, seed: 11)

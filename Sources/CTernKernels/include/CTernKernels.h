@@ -26,9 +26,20 @@ enum tern_weight_type {
     // vector holds a column of sixteen rows, where AVX-512 runs them.
     TERN_WEIGHT_F16X16 = 11,
     TERN_WEIGHT_BF16X16 = 12,
+    // GGUF block types read by unpacking each block (tern_gguf_blocks.h).
+    TERN_WEIGHT_Q4_1 = 13,
+    TERN_WEIGHT_Q5_0 = 14,
+    TERN_WEIGHT_Q5_1 = 15,
+    TERN_WEIGHT_Q2_K = 16,
+    TERN_WEIGHT_Q3_K = 17,
+    TERN_WEIGHT_Q5_K = 18,
+    TERN_WEIGHT_Q6_K = 19,
+    TERN_WEIGHT_IQ4_NL = 20,
+    TERN_WEIGHT_IQ4_XS = 21,
 };
 
 #include "tern_quant.h"
+#include "tern_gguf_blocks.h"
 #include "tern_dispatch.h"
 #include "tern_pool.h"
 

@@ -30,6 +30,11 @@ typedef void (*tern_dot_x16_f_fn)(const void *w, const float *x, size_t token_st
 /// out[token * 4 + row]. For 16- and 32-bit weights in prefill.
 typedef void (*tern_dot4x4_f_fn)(const void *w, size_t row_bytes, const float *x, size_t count, float out[16]);
 
+/// One row of a type read through unpacking (tern_gguf_blocks.h) against `tokens` (1-32) activation
+/// rows (x, x + stride, ...): each block is unpacked once for all of them. out[token].
+typedef void (*tern_dot_unpacked_fn)(int type, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens,
+                                     float *out);
+
 typedef struct {
     const char *name;
     tern_dot_f_fn dot_f32, dot_f16, dot_bf16;
@@ -40,7 +45,11 @@ typedef struct {
     tern_dot4x4_f_fn dot4x4_f32, dot4x4_f16, dot4x4_bf16;
     tern_dot_x16_fn dot_q8_0x16, dot_q4_0x16, dot_q4_kx16;
     tern_dot_x16_f_fn dot_f16x16, dot_bf16x16;
+    tern_dot_unpacked_fn dot_unpacked;
 } tern_kernel_table;
+
+/// Most activation rows one tern_dot_unpacked_fn call takes.
+#define TERN_UNPACKED_TOKENS 32
 
 // The reference four-row kernels, which paths without their own use too.
 void tern_dot_q4_0x4_scalar(const void *w, const tern_block_q8a *x, size_t count, float out[4]);
@@ -50,6 +59,7 @@ void tern_dot_q4_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stri
 void tern_dot_q4_kx16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out, size_t out_stride);
 void tern_dot_f16x16_scalar(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, float *out,
                             size_t out_stride);
+void tern_dot_unpacked_scalar(int type, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out);
 void tern_dot_bf16x16_scalar(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, float *out,
                              size_t out_stride);
 
