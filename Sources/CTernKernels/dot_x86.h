@@ -75,8 +75,8 @@ TERN_TARGET static float TERN_FN(dot_bf16, TERN_SUFFIX)(const void *w, const flo
 /// for this path) once for all tokens; per 32 weights, lanes 0-3 of the products and activation
 /// sums belong to the first 16 weights and lanes 4-7 to the second, each with its scale and offset.
 __attribute__((always_inline)) TERN_TARGET static inline void TERN_FN(dot_unpacked_with, TERN_SUFFIX)(
-    void (*unpack)(const void *, tern_unpacked_block *), size_t per_block, size_t bytes, const void *w, const tern_block_q8a *x,
-    size_t stride, size_t count, size_t tokens, float *out) {
+    void (*unpack)(const void *, tern_unpacked_block *), int has_offsets, size_t per_block, size_t bytes, const void *w,
+    const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
     size_t chunks = per_block / TERN_QK;
     __m256 acc[TERN_UNPACKED_TOKENS];
     for (size_t t = 0; t < tokens; t++) acc[t] = _mm256_setzero_ps();
@@ -84,19 +84,29 @@ __attribute__((always_inline)) TERN_TARGET static inline void TERN_FN(dot_unpack
     tern_unpacked_block u;
     for (size_t b = 0; b < count / per_block; b++) {
         unpack((const char *)w + b * bytes, &u);
+        // Per chunk: the weights' magnitudes and their scale and offset vectors, shared by all tokens.
+        __m256i magnitude[TERN_QK_K / TERN_QK], sign[TERN_QK_K / TERN_QK];
+        __m256 scale[TERN_QK_K / TERN_QK], offset[TERN_QK_K / TERN_QK];
         for (size_t c = 0; c < chunks; c++) {
-            __m256i q = _mm256_loadu_si256((const __m256i *)(u.q + 32 * c));
-            __m256i magnitude = _mm256_sign_epi8(q, q);
-            __m256 scale = _mm256_set_m128(_mm_set1_ps(u.scale[2 * c + 1]), _mm_set1_ps(u.scale[2 * c]));
-            __m256 offset = _mm256_set_m128(_mm_set1_ps(u.offset[2 * c + 1]), _mm_set1_ps(u.offset[2 * c]));
-            for (size_t t = 0; t < tokens; t++) {
-                const tern_block_q8a *a = x + t * stride + b * chunks + c;
-                __m256i qa = _mm256_loadu_si256((const __m256i *)a->qs);
-                __m256 products = _mm256_cvtepi32_ps(TERN_FN(dot_u8s8, TERN_SUFFIX)(magnitude, _mm256_sign_epi8(qa, q)));
-                __m256 sums = _mm256_cvtepi32_ps(TERN_FN(dot_u8s8, TERN_SUFFIX)(ones, qa));
-                __m256 d = _mm256_set1_ps(a->d);
-                acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(scale, d), products, _mm256_fmadd_ps(_mm256_mul_ps(offset, d), sums, acc[t]));
+            sign[c] = _mm256_loadu_si256((const __m256i *)(u.q + 32 * c));
+            magnitude[c] = _mm256_sign_epi8(sign[c], sign[c]);
+            scale[c] = _mm256_set_m128(_mm_set1_ps(u.scale[2 * c + 1]), _mm_set1_ps(u.scale[2 * c]));
+            offset[c] = _mm256_set_m128(_mm_set1_ps(u.offset[2 * c + 1]), _mm_set1_ps(u.offset[2 * c]));
+        }
+        for (size_t t = 0; t < tokens; t++) {
+            // Two register accumulators per token within the block; memory is touched once per block.
+            const tern_block_q8a *a = x + t * stride + b * chunks;
+            __m256 even = _mm256_setzero_ps(), odd = _mm256_setzero_ps();
+            for (size_t c = 0; c < chunks; c++) {
+                __m256i qa = _mm256_loadu_si256((const __m256i *)a[c].qs);
+                __m256 products = _mm256_cvtepi32_ps(TERN_FN(dot_u8s8, TERN_SUFFIX)(magnitude[c], _mm256_sign_epi8(qa, sign[c])));
+                __m256 d = _mm256_set1_ps(a[c].d);
+                __m256 part = _mm256_mul_ps(scale[c], products);
+                if (has_offsets) part = _mm256_fmadd_ps(offset[c], _mm256_cvtepi32_ps(TERN_FN(dot_u8s8, TERN_SUFFIX)(ones, qa)), part);
+                if (c % 2) odd = _mm256_fmadd_ps(d, part, odd);
+                else even = _mm256_fmadd_ps(d, part, even);
             }
+            acc[t] = _mm256_add_ps(acc[t], _mm256_add_ps(even, odd));
         }
     }
     for (size_t t = 0; t < tokens; t++) out[t] = TERN_FN(hsum, TERN_SUFFIX)(acc[t]);
@@ -117,18 +127,21 @@ TERN_UNPACKER(iq4_xs)
 TERN_TARGET static void TERN_FN(dot_unpacked, TERN_SUFFIX)(int type, const void *w, const tern_block_q8a *x, size_t stride, size_t count,
                                                           size_t tokens, float *out) {
     size_t per_block = tern_unpacked_block_weights(type), bytes = tern_unpacked_block_bytes(type);
-#define TERN_CASE(TYPE, kind) \
-    case TYPE: TERN_FN(dot_unpacked_with, TERN_SUFFIX)(TERN_FN(unpack_##kind, TERN_SUFFIX), per_block, bytes, w, x, stride, count, tokens, out); break;
+#define TERN_CASE(TYPE, kind, has_offsets)                                                                                      \
+    case TYPE:                                                                                                                   \
+        TERN_FN(dot_unpacked_with, TERN_SUFFIX)(TERN_FN(unpack_##kind, TERN_SUFFIX), has_offsets, per_block, bytes, w, x, stride, \
+                                                count, tokens, out);                                                             \
+        break;
     switch (type) {
-    TERN_CASE(TERN_WEIGHT_Q4_1, q4_1)
-    TERN_CASE(TERN_WEIGHT_Q5_0, q5_0)
-    TERN_CASE(TERN_WEIGHT_Q5_1, q5_1)
-    TERN_CASE(TERN_WEIGHT_IQ4_NL, iq4_nl)
-    TERN_CASE(TERN_WEIGHT_Q2_K, q2_k)
-    TERN_CASE(TERN_WEIGHT_Q3_K, q3_k)
-    TERN_CASE(TERN_WEIGHT_Q5_K, q5_k)
-    TERN_CASE(TERN_WEIGHT_Q6_K, q6_k)
-    TERN_CASE(TERN_WEIGHT_IQ4_XS, iq4_xs)
+    TERN_CASE(TERN_WEIGHT_Q4_1, q4_1, 1)
+    TERN_CASE(TERN_WEIGHT_Q5_0, q5_0, 0)
+    TERN_CASE(TERN_WEIGHT_Q5_1, q5_1, 1)
+    TERN_CASE(TERN_WEIGHT_IQ4_NL, iq4_nl, 0)
+    TERN_CASE(TERN_WEIGHT_Q2_K, q2_k, 1)
+    TERN_CASE(TERN_WEIGHT_Q3_K, q3_k, 0)
+    TERN_CASE(TERN_WEIGHT_Q5_K, q5_k, 1)
+    TERN_CASE(TERN_WEIGHT_Q6_K, q6_k, 0)
+    TERN_CASE(TERN_WEIGHT_IQ4_XS, iq4_xs, 0)
     }
 #undef TERN_CASE
 }

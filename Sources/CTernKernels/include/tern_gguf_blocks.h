@@ -77,7 +77,25 @@ typedef struct {
     float offset[TERN_QK_K / 16];
 } tern_unpacked_block;
 
-float tern_f16_to_f32(uint16_t h);
+/// f16 to f32 inline, exact for every value: the unpackers run once per block in hot loops,
+/// where a call to the general converter costs more than the rest of the unpacking. No step
+/// computes on a subnormal float (scales of small weights are often subnormal halves, and
+/// subnormal arithmetic takes a slow microcode path on x86).
+static inline float tern_half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, magnitude = h & 0x7FFFu, bits;
+    float f;
+    if (magnitude >= 0x7C00u) {
+        bits = sign | 0x7F800000u | ((magnitude & 0x3FFu) << 13);  // infinity or NaN
+    } else if (magnitude >= 0x0400u) {
+        bits = sign | ((magnitude << 13) + (112u << 23));          // normal: rebias the exponent
+    } else {
+        f = (float)magnitude * 0x1p-24f;                           // subnormal half: mantissa * 2^-24
+        __builtin_memcpy(&bits, &f, 4);
+        bits |= sign;
+    }
+    __builtin_memcpy(&f, &bits, 4);
+    return f;
+}
 
 /// Q4_0-style nibbles of 32 weights (low nibbles first, then high ones) into q, minus `zero`.
 static inline void tern_unpack_nibbles(const uint8_t *qs, int8_t *q, int zero) {
@@ -96,7 +114,7 @@ static inline void tern_set_scales(tern_unpacked_block *u, int sub_blocks, const
 
 static inline void tern_unpack_q4_1(const tern_block_q4_1 *b, tern_unpacked_block *u) {
     tern_unpack_nibbles(b->qs, u->q, 0);
-    float d = tern_f16_to_f32(b->d), m = tern_f16_to_f32(b->m);
+    float d = tern_half_to_float(b->d), m = tern_half_to_float(b->m);
     tern_set_scales(u, 1, &d, &m);
 }
 
@@ -109,14 +127,14 @@ static inline void tern_unpack_q5_0(const tern_block_q5_0 *b, tern_unpacked_bloc
     tern_unpack_nibbles(b->qs, u->q, 0);
     tern_unpack_fifth_bits(b->qh, u->q);
     for (int l = 0; l < 32; l++) u->q[l] = (int8_t)(u->q[l] - 16);
-    float d = tern_f16_to_f32(b->d), zero = 0;
+    float d = tern_half_to_float(b->d), zero = 0;
     tern_set_scales(u, 1, &d, &zero);
 }
 
 static inline void tern_unpack_q5_1(const tern_block_q5_1 *b, tern_unpacked_block *u) {
     tern_unpack_nibbles(b->qs, u->q, 0);
     tern_unpack_fifth_bits(b->qh, u->q);
-    float d = tern_f16_to_f32(b->d), m = tern_f16_to_f32(b->m);
+    float d = tern_half_to_float(b->d), m = tern_half_to_float(b->m);
     tern_set_scales(u, 1, &d, &m);
 }
 
@@ -125,7 +143,7 @@ static inline void tern_unpack_iq4_nl(const tern_block_iq4_nl *b, tern_unpacked_
         u->q[l] = tern_iq4_values[b->qs[l] & 0xF];
         u->q[l + 16] = tern_iq4_values[b->qs[l] >> 4];
     }
-    float d = tern_f16_to_f32(b->d), zero = 0;
+    float d = tern_half_to_float(b->d), zero = 0;
     tern_set_scales(u, 1, &d, &zero);
 }
 
@@ -138,7 +156,7 @@ static inline void tern_unpack_crumbs(const uint8_t *qs, int8_t *q) {
 
 static inline void tern_unpack_q2_k(const tern_block_q2_k *b, tern_unpacked_block *u) {
     tern_unpack_crumbs(b->qs, u->q);
-    float d = tern_f16_to_f32(b->d), dmin = tern_f16_to_f32(b->dmin);
+    float d = tern_half_to_float(b->d), dmin = tern_half_to_float(b->dmin);
     for (int s = 0; s < 16; s++) {
         u->scale[s] = d * (b->scales[s] & 0xF);
         u->offset[s] = -dmin * (b->scales[s] >> 4);
@@ -149,7 +167,7 @@ static inline void tern_unpack_q3_k(const tern_block_q3_k *b, tern_unpacked_bloc
     tern_unpack_crumbs(b->qs, u->q);
     for (int j = 0; j < 8; j++)
         for (int l = 0; l < 32; l++) u->q[32 * j + l] = (int8_t)(u->q[32 * j + l] - (((b->hmask[l] >> j) & 1) ? 0 : 4));
-    float d = tern_f16_to_f32(b->d);
+    float d = tern_half_to_float(b->d);
     for (int s = 0; s < 16; s++) {
         int low = s < 8 ? (b->scales[s] & 0xF) : (b->scales[s - 8] >> 4);
         int high = (b->scales[8 + s % 4] >> (2 * (s / 4))) & 3;
@@ -164,7 +182,7 @@ static inline void tern_unpack_q5_k(const tern_block_q5_k *b, tern_unpacked_bloc
             u->q[64 * g + l] = (int8_t)((b->qs[32 * g + l] & 0xF) | (((b->qh[l] >> (2 * g)) & 1) << 4));
             u->q[64 * g + 32 + l] = (int8_t)((b->qs[32 * g + l] >> 4) | (((b->qh[l] >> (2 * g + 1)) & 1) << 4));
         }
-    float d = tern_f16_to_f32(b->d), dmin = tern_f16_to_f32(b->dmin), scale[8], offset[8];
+    float d = tern_half_to_float(b->d), dmin = tern_half_to_float(b->dmin), scale[8], offset[8];
     for (int j = 0; j < 8; j++) {
         uint8_t sc, m;
         tern_q4k_scale_min(j, b->scales, &sc, &m);
@@ -182,7 +200,7 @@ static inline void tern_unpack_q6_k(const tern_block_q6_k *b, tern_unpacked_bloc
                 int high = (b->qh[32 * h + l] >> (2 * j)) & 3;
                 u->q[128 * h + 32 * j + l] = (int8_t)((low | high << 4) - 32);
             }
-    float d = tern_f16_to_f32(b->d);
+    float d = tern_half_to_float(b->d);
     for (int s = 0; s < 16; s++) {
         u->scale[s] = d * b->scales[s];
         u->offset[s] = 0;
@@ -190,7 +208,7 @@ static inline void tern_unpack_q6_k(const tern_block_q6_k *b, tern_unpacked_bloc
 }
 
 static inline void tern_unpack_iq4_xs(const tern_block_iq4_xs *b, tern_unpacked_block *u) {
-    float d = tern_f16_to_f32(b->d), scale[8], zero[8] = {0};
+    float d = tern_half_to_float(b->d), scale[8], zero[8] = {0};
     for (int j = 0; j < 8; j++) {
         const uint8_t *qs = b->qs + 16 * j;
         for (int l = 0; l < 16; l++) {
