@@ -61,7 +61,7 @@ import TernModels
     }
 
     @Test func unsupportedTensorTypeIsNamed() throws {
-        // Rewrite the first tensor's type code as Q6_K (14): loading must say which tensor and type.
+        // Rewrite the first tensor's type code as IQ2_XXS (16), which Tern does not read: loading must say which tensor and type.
         let url = try Self.written("qwen2-bpe", .q8_0)
         var data = try Data(contentsOf: url)
         let file = try GGUFFile(path: url.path)
@@ -69,8 +69,8 @@ import TernModels
         let nameStart = data.firstRange(of: Data(name))!.upperBound
         let typeOffset = nameStart + 4 + 8 * 2  // dimension count, then two sizes
         #expect(file.tensors["token_embd.weight"]?.dtype == .q8_0 && data[typeOffset] == 8)
-        data[typeOffset] = 14
+        data[typeOffset] = 16
         try data.write(to: url)
-        #expect { try LoadedModel(path: url) } throws: { "\($0)".contains("token_embd.weight' is Q6_K") }
+        #expect { try LoadedModel(path: url) } throws: { "\($0)".contains("token_embd.weight' is IQ2_XXS") && "\($0)".contains("Q6_K") }
     }
 }
