@@ -114,29 +114,111 @@ __attribute__((always_inline)) TERN_TARGET static inline void TERN_FN(dot_unpack
 
 #define TERN_UNPACKER(kind) \
     TERN_TARGET static void TERN_FN(unpack_##kind, TERN_SUFFIX)(const void *b, tern_unpacked_block *u) { tern_unpack_##kind(b, u); }
-TERN_UNPACKER(q4_1)
-TERN_UNPACKER(q5_0)
-TERN_UNPACKER(q5_1)
-TERN_UNPACKER(iq4_nl)
 TERN_UNPACKER(q2_k)
 TERN_UNPACKER(q3_k)
 TERN_UNPACKER(q5_k)
 TERN_UNPACKER(q6_k)
 TERN_UNPACKER(iq4_xs)
 
+/// The 32 nibbles of a Q4_0-style quant array as bytes 0..15: low nibbles (elements 0-15) in the
+/// low lane, high nibbles (16-31) in the high lane.
+TERN_TARGET static inline __m256i TERN_FN(nibbles, TERN_SUFFIX)(const uint8_t *qs) {
+    __m128i packed = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F));
+}
+
+/// 0x10 in byte i where bit i of the 32-bit little-endian `qh` is set (the fifth bits of Q5_0/Q5_1).
+TERN_TARGET static inline __m256i TERN_FN(fifth_bits, TERN_SUFFIX)(const uint8_t *qh) {
+    uint32_t bits;
+    __builtin_memcpy(&bits, qh, 4);
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i mask = _mm256_set1_epi64x(0x8040201008040201LL);
+    __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, mask), mask), _mm256_set1_epi8(0x10));
+}
+
+/// One block of a 32-weight legacy type against its activation block: the int32 products of its
+/// quants in eight lanes, its scale d, and its offset m (weight = d * q + m; for Q5_0 m = -16 d).
+__attribute__((always_inline)) TERN_TARGET static inline __m256i TERN_FN(legacy_block, TERN_SUFFIX)(
+    int type, const uint8_t *block, __m256i a, float *d, float *m) {
+    if (type == TERN_WEIGHT_IQ4_NL) {
+        const tern_block_iq4_nl *b = (const tern_block_iq4_nl *)block;
+        // The non-linear values by table lookup, then signed times signed via the sign trick.
+        const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)tern_iq4_values));
+        __m256i v = _mm256_shuffle_epi8(table, TERN_FN(nibbles, TERN_SUFFIX)(b->qs));
+        *d = TERN_HALF(b->d);
+        *m = 0;
+        return TERN_FN(dot_u8s8, TERN_SUFFIX)(_mm256_sign_epi8(v, v), _mm256_sign_epi8(a, v));
+    }
+    __m256i q;
+    if (type == TERN_WEIGHT_Q4_1) {
+        const tern_block_q4_1 *b = (const tern_block_q4_1 *)block;
+        q = TERN_FN(nibbles, TERN_SUFFIX)(b->qs);
+        *d = TERN_HALF(b->d);
+        *m = TERN_HALF(b->m);
+    } else if (type == TERN_WEIGHT_Q5_0) {
+        const tern_block_q5_0 *b = (const tern_block_q5_0 *)block;
+        q = _mm256_or_si256(TERN_FN(nibbles, TERN_SUFFIX)(b->qs), TERN_FN(fifth_bits, TERN_SUFFIX)(b->qh));
+        *d = TERN_HALF(b->d);
+        *m = -16 * *d;
+    } else {
+        const tern_block_q5_1 *b = (const tern_block_q5_1 *)block;
+        q = _mm256_or_si256(TERN_FN(nibbles, TERN_SUFFIX)(b->qs), TERN_FN(fifth_bits, TERN_SUFFIX)(b->qh));
+        *d = TERN_HALF(b->d);
+        *m = TERN_HALF(b->m);
+    }
+    return TERN_FN(dot_u8s8, TERN_SUFFIX)(q, a);
+}
+
+/// Rows of the 32-weight legacy types, fused: each block's quants are made in registers and dotted
+/// with the activations: d * d_a * sum(q a) + m * s_a, where s_a = d_a * sum(a) comes with the
+/// activation block. Two accumulators halve the chain of dependent multiply-adds.
+__attribute__((always_inline)) TERN_TARGET static inline float TERN_FN(dot_legacy_of, TERN_SUFFIX)(
+    int type, const void *w, const tern_block_q8a *x, size_t count) {
+    __m256 even = _mm256_setzero_ps(), odd = _mm256_setzero_ps();
+    float offsets = 0, d, m;
+    size_t bytes = tern_unpacked_block_bytes(type), blocks = count / TERN_QK, k = 0;
+    for (; k + 2 <= blocks; k += 2) {
+        const uint8_t *block = (const uint8_t *)w + k * bytes;
+        __m256i p0 = TERN_FN(legacy_block, TERN_SUFFIX)(type, block, _mm256_loadu_si256((const __m256i *)x[k].qs), &d, &m);
+        even = _mm256_fmadd_ps(_mm256_set1_ps(d * x[k].d), _mm256_cvtepi32_ps(p0), even);
+        offsets += m * x[k].s;
+        __m256i p1 = TERN_FN(legacy_block, TERN_SUFFIX)(type, block + bytes, _mm256_loadu_si256((const __m256i *)x[k + 1].qs), &d, &m);
+        odd = _mm256_fmadd_ps(_mm256_set1_ps(d * x[k + 1].d), _mm256_cvtepi32_ps(p1), odd);
+        offsets += m * x[k + 1].s;
+    }
+    if (k < blocks) {
+        __m256i p0 = TERN_FN(legacy_block, TERN_SUFFIX)(type, (const uint8_t *)w + k * bytes, _mm256_loadu_si256((const __m256i *)x[k].qs), &d, &m);
+        even = _mm256_fmadd_ps(_mm256_set1_ps(d * x[k].d), _mm256_cvtepi32_ps(p0), even);
+        offsets += m * x[k].s;
+    }
+    return TERN_FN(hsum, TERN_SUFFIX)(_mm256_add_ps(even, odd)) + offsets;
+}
+
+TERN_TARGET static float TERN_FN(dot_legacy, TERN_SUFFIX)(int type, const void *w, const tern_block_q8a *x, size_t count) {
+    switch (type) {
+    case TERN_WEIGHT_Q4_1: return TERN_FN(dot_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q4_1, w, x, count);
+    case TERN_WEIGHT_Q5_0: return TERN_FN(dot_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q5_0, w, x, count);
+    case TERN_WEIGHT_Q5_1: return TERN_FN(dot_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q5_1, w, x, count);
+    default: return TERN_FN(dot_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_IQ4_NL, w, x, count);
+    }
+}
+
 TERN_TARGET static void TERN_FN(dot_unpacked, TERN_SUFFIX)(int type, const void *w, const tern_block_q8a *x, size_t stride, size_t count,
                                                           size_t tokens, float *out) {
     size_t per_block = tern_unpacked_block_weights(type), bytes = tern_unpacked_block_bytes(type);
+    if (per_block == TERN_QK) {
+        // Small blocks: fused per token beats unpacking once for many (unpacking costs as much as the dot).
+        for (size_t t = 0; t < tokens; t++) out[t] = TERN_FN(dot_legacy, TERN_SUFFIX)(type, w, x + t * stride, count);
+        return;
+    }
 #define TERN_CASE(TYPE, kind, has_offsets)                                                                                      \
     case TYPE:                                                                                                                   \
         TERN_FN(dot_unpacked_with, TERN_SUFFIX)(TERN_FN(unpack_##kind, TERN_SUFFIX), has_offsets, per_block, bytes, w, x, stride, \
                                                 count, tokens, out);                                                             \
         break;
     switch (type) {
-    TERN_CASE(TERN_WEIGHT_Q4_1, q4_1, 1)
-    TERN_CASE(TERN_WEIGHT_Q5_0, q5_0, 0)
-    TERN_CASE(TERN_WEIGHT_Q5_1, q5_1, 1)
-    TERN_CASE(TERN_WEIGHT_IQ4_NL, iq4_nl, 0)
     TERN_CASE(TERN_WEIGHT_Q2_K, q2_k, 1)
     TERN_CASE(TERN_WEIGHT_Q3_K, q3_k, 0)
     TERN_CASE(TERN_WEIGHT_Q5_K, q5_k, 1)
