@@ -118,7 +118,22 @@ TERN_UNPACKER(q2_k)
 TERN_UNPACKER(q3_k)
 TERN_UNPACKER(q5_k)
 TERN_UNPACKER(q6_k)
-TERN_UNPACKER(iq4_xs)
+
+/// IQ4_XS with its non-linear values looked up sixteen at a time (a byte shuffle) instead of one
+/// table load per weight.
+TERN_TARGET static void TERN_FN(unpack_iq4_xs, TERN_SUFFIX)(const void *block, tern_unpacked_block *u) {
+    const tern_block_iq4_xs *b = block;
+    const __m128i table = _mm_loadu_si128((const __m128i *)tern_iq4_values), low = _mm_set1_epi8(0x0F);
+    float d = tern_half_to_float(b->d), scale[8], zero[8] = {0};
+    for (int j = 0; j < 8; j++) {
+        __m128i packed = _mm_loadu_si128((const __m128i *)(b->qs + 16 * j));
+        _mm_storeu_si128((__m128i *)(u->q + 32 * j), _mm_shuffle_epi8(table, _mm_and_si128(packed, low)));
+        _mm_storeu_si128((__m128i *)(u->q + 32 * j + 16), _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(packed, 4), low)));
+        int scale_low = (b->scales_l[j / 2] >> (4 * (j % 2))) & 0xF, scale_high = (b->scales_h >> (2 * j)) & 3;
+        scale[j] = d * ((scale_low | scale_high << 4) - 32);
+    }
+    tern_set_scales(u, 8, scale, zero);
+}
 
 /// The 32 nibbles of a Q4_0-style quant array as bytes 0..15: low nibbles (elements 0-15) in the
 /// low lane, high nibbles (16-31) in the high lane.
@@ -138,37 +153,46 @@ TERN_TARGET static inline __m256i TERN_FN(fifth_bits, TERN_SUFFIX)(const uint8_t
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, mask), mask), _mm256_set1_epi8(0x10));
 }
 
-/// One block of a 32-weight legacy type against its activation block: the int32 products of its
-/// quants in eight lanes, its scale d, and its offset m (weight = d * q + m; for Q5_0 m = -16 d).
-__attribute__((always_inline)) TERN_TARGET static inline __m256i TERN_FN(legacy_block, TERN_SUFFIX)(
-    int type, const uint8_t *block, __m256i a, float *d, float *m) {
+/// A block of a 32-weight legacy type in registers: its quants (unsigned 0..31, or for IQ4_NL the
+/// signed non-linear values), its scale d and offset m (weight = d * q + m; for Q5_0 m = -16 d).
+__attribute__((always_inline)) TERN_TARGET static inline __m256i TERN_FN(legacy_quants, TERN_SUFFIX)(
+    int type, const uint8_t *block, float *d, float *m) {
     if (type == TERN_WEIGHT_IQ4_NL) {
         const tern_block_iq4_nl *b = (const tern_block_iq4_nl *)block;
-        // The non-linear values by table lookup, then signed times signed via the sign trick.
         const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)tern_iq4_values));
-        __m256i v = _mm256_shuffle_epi8(table, TERN_FN(nibbles, TERN_SUFFIX)(b->qs));
         *d = TERN_HALF(b->d);
         *m = 0;
-        return TERN_FN(dot_u8s8, TERN_SUFFIX)(_mm256_sign_epi8(v, v), _mm256_sign_epi8(a, v));
+        return _mm256_shuffle_epi8(table, TERN_FN(nibbles, TERN_SUFFIX)(b->qs));
     }
-    __m256i q;
     if (type == TERN_WEIGHT_Q4_1) {
         const tern_block_q4_1 *b = (const tern_block_q4_1 *)block;
-        q = TERN_FN(nibbles, TERN_SUFFIX)(b->qs);
         *d = TERN_HALF(b->d);
         *m = TERN_HALF(b->m);
-    } else if (type == TERN_WEIGHT_Q5_0) {
+        return TERN_FN(nibbles, TERN_SUFFIX)(b->qs);
+    }
+    if (type == TERN_WEIGHT_Q5_0) {
         const tern_block_q5_0 *b = (const tern_block_q5_0 *)block;
-        q = _mm256_or_si256(TERN_FN(nibbles, TERN_SUFFIX)(b->qs), TERN_FN(fifth_bits, TERN_SUFFIX)(b->qh));
         *d = TERN_HALF(b->d);
         *m = -16 * *d;
-    } else {
-        const tern_block_q5_1 *b = (const tern_block_q5_1 *)block;
-        q = _mm256_or_si256(TERN_FN(nibbles, TERN_SUFFIX)(b->qs), TERN_FN(fifth_bits, TERN_SUFFIX)(b->qh));
-        *d = TERN_HALF(b->d);
-        *m = TERN_HALF(b->m);
+        return _mm256_or_si256(TERN_FN(nibbles, TERN_SUFFIX)(b->qs), TERN_FN(fifth_bits, TERN_SUFFIX)(b->qh));
     }
+    const tern_block_q5_1 *b = (const tern_block_q5_1 *)block;
+    *d = TERN_HALF(b->d);
+    *m = TERN_HALF(b->m);
+    return _mm256_or_si256(TERN_FN(nibbles, TERN_SUFFIX)(b->qs), TERN_FN(fifth_bits, TERN_SUFFIX)(b->qh));
+}
+
+/// Eight int32 sums of a legacy block's quants times an activation block's bytes (signed times
+/// signed via the sign trick for IQ4_NL).
+__attribute__((always_inline)) TERN_TARGET static inline __m256i TERN_FN(legacy_products, TERN_SUFFIX)(int type, __m256i q, __m256i a) {
+    if (type == TERN_WEIGHT_IQ4_NL) return TERN_FN(dot_u8s8, TERN_SUFFIX)(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q));
     return TERN_FN(dot_u8s8, TERN_SUFFIX)(q, a);
+}
+
+/// One block against one activation block: the int32 products in eight lanes, with d and m.
+__attribute__((always_inline)) TERN_TARGET static inline __m256i TERN_FN(legacy_block, TERN_SUFFIX)(
+    int type, const uint8_t *block, __m256i a, float *d, float *m) {
+    return TERN_FN(legacy_products, TERN_SUFFIX)(type, TERN_FN(legacy_quants, TERN_SUFFIX)(type, block, d, m), a);
 }
 
 /// Rows of the 32-weight legacy types, fused: each block's quants are made in registers and dotted
@@ -196,6 +220,35 @@ __attribute__((always_inline)) TERN_TARGET static inline float TERN_FN(dot_legac
     return TERN_FN(hsum, TERN_SUFFIX)(_mm256_add_ps(even, odd)) + offsets;
 }
 
+/// Four tokens (x, x + stride, ...) against one row of a legacy type: each block's quants are made
+/// once for the four, which is what prefill needs. out[token].
+__attribute__((always_inline)) TERN_TARGET static inline void TERN_FN(dot4_legacy_of, TERN_SUFFIX)(
+    int type, const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[4]) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    float offsets[4] = {0, 0, 0, 0}, d, m;
+    size_t bytes = tern_unpacked_block_bytes(type);
+    for (size_t k = 0; k < count / TERN_QK; k++) {
+        __m256i q = TERN_FN(legacy_quants, TERN_SUFFIX)(type, (const uint8_t *)w + k * bytes, &d, &m);
+        for (int t = 0; t < 4; t++) {
+            const tern_block_q8a *a = x + t * stride + k;
+            __m256i p = TERN_FN(legacy_products, TERN_SUFFIX)(type, q, _mm256_loadu_si256((const __m256i *)a->qs));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * a->d), _mm256_cvtepi32_ps(p), acc[t]);
+            offsets[t] += m * a->s;
+        }
+    }
+    for (int t = 0; t < 4; t++) out[t] = TERN_FN(hsum, TERN_SUFFIX)(acc[t]) + offsets[t];
+}
+
+TERN_TARGET static void TERN_FN(dot4_legacy, TERN_SUFFIX)(int type, const void *w, const tern_block_q8a *x, size_t stride, size_t count,
+                                                         float out[4]) {
+    switch (type) {
+    case TERN_WEIGHT_Q4_1: TERN_FN(dot4_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q4_1, w, x, stride, count, out); break;
+    case TERN_WEIGHT_Q5_0: TERN_FN(dot4_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q5_0, w, x, stride, count, out); break;
+    case TERN_WEIGHT_Q5_1: TERN_FN(dot4_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q5_1, w, x, stride, count, out); break;
+    default: TERN_FN(dot4_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_IQ4_NL, w, x, stride, count, out); break;
+    }
+}
+
 TERN_TARGET static float TERN_FN(dot_legacy, TERN_SUFFIX)(int type, const void *w, const tern_block_q8a *x, size_t count) {
     switch (type) {
     case TERN_WEIGHT_Q4_1: return TERN_FN(dot_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q4_1, w, x, count);
@@ -209,8 +262,10 @@ TERN_TARGET static void TERN_FN(dot_unpacked, TERN_SUFFIX)(int type, const void 
                                                           size_t tokens, float *out) {
     size_t per_block = tern_unpacked_block_weights(type), bytes = tern_unpacked_block_bytes(type);
     if (per_block == TERN_QK) {
-        // Small blocks: fused per token beats unpacking once for many (unpacking costs as much as the dot).
-        for (size_t t = 0; t < tokens; t++) out[t] = TERN_FN(dot_legacy, TERN_SUFFIX)(type, w, x + t * stride, count);
+        // Small blocks: fused, four tokens at a time (unpacking a block costs as much as its dot).
+        size_t t = 0;
+        for (; t + 4 <= tokens; t += 4) TERN_FN(dot4_legacy, TERN_SUFFIX)(type, w, x + t * stride, stride, count, out + t);
+        for (; t < tokens; t++) out[t] = TERN_FN(dot_legacy, TERN_SUFFIX)(type, w, x + t * stride, count);
         return;
     }
 #define TERN_CASE(TYPE, kind, has_offsets)                                                                                      \
