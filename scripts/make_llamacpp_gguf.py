@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Converts a shape-real checkpoint from make_shape_models.py into a GGUF file llama.cpp can
 benchmark (F16, Q8_0 or Q4_0 via the gguf package), so both engines run the same weights.
-The vocabulary comes from ../shared/vocab (Qwen2's or LLaMA 3's).
+The vocabulary comes from Tests/Fixtures/vocab (Qwen2's or LLaMA 3's).
 
     python3 scripts/make_llamacpp_gguf.py MODEL_DIR OUTPUT.gguf {F16,Q8_0,Q4_0}
 """
@@ -14,7 +14,7 @@ import numpy as np
 from gguf import GGMLQuantizationType, GGUFReader, GGUFValueType, GGUFWriter
 from gguf.quants import quantize
 
-SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "vocab")
+SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "vocab")
 
 
 def read_safetensors(path):

@@ -1,11 +1,12 @@
-// Paths to the committed fixtures and the shared vocabularies, and the reference files' contents.
+// Paths to the committed fixtures (models, references, and real vocabularies with llama.cpp's test
+// vectors, copied from the project's shared folder so a clone tests alone), and their contents.
 import Foundation
 import TernFormats
 
 enum Fixtures {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let root = repoRoot.appendingPathComponent("Tests/Fixtures")
-    static let sharedVocab = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/vocab")
+    static let vocab = root.appendingPathComponent("vocab")
 
     static let modelNames = ["llama2-spm", "llama3-bpe", "llama3-f16", "qwen2-bpe", "qwen2-bf16", "mistral-window"]
 

@@ -35,9 +35,9 @@ import Testing
 @Suite struct GGUFVocabularyTests {
     /// llama.cpp's test strings and expected ids (without BOS) for a real vocabulary.
     static func vectors(_ name: String) throws -> [(String, [Int])] {
-        let inputs = try String(contentsOf: Fixtures.sharedVocab.appendingPathComponent("\(name).gguf.inp"), encoding: .utf8)
+        let inputs = try String(contentsOf: Fixtures.vocab.appendingPathComponent("\(name).gguf.inp"), encoding: .utf8)
             .components(separatedBy: "\n__ggml_vocab_test__\n")
-        let outputs = try String(contentsOf: Fixtures.sharedVocab.appendingPathComponent("\(name).gguf.out"), encoding: .utf8)
+        let outputs = try String(contentsOf: Fixtures.vocab.appendingPathComponent("\(name).gguf.out"), encoding: .utf8)
             .components(separatedBy: "\n")
         // The input file ends with a separator, so it yields one empty string more than there are outputs.
         return zip(inputs, outputs).map { text, ids in (text, ids.split(separator: " ").compactMap { Int($0) }) }
@@ -45,7 +45,7 @@ import Testing
 
     @Test(arguments: ["ggml-vocab-llama-spm", "ggml-vocab-llama-bpe", "ggml-vocab-qwen2", "ggml-vocab-gpt-2"])
     func matchesLlamaCppVectors(name: String) throws {
-        let tokenizer = try Tokenizer.load(gguf: Fixtures.sharedVocab.appendingPathComponent("\(name).gguf").path)
+        let tokenizer = try Tokenizer.load(gguf: Fixtures.vocab.appendingPathComponent("\(name).gguf").path)
         let vectors = try Self.vectors(name)
         #expect(vectors.count > 30)
         for (text, expected) in vectors {
@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func truncatedGGUFIsAnError() throws {
-        let source = Fixtures.sharedVocab.appendingPathComponent("ggml-vocab-qwen2.gguf")
+        let source = Fixtures.vocab.appendingPathComponent("ggml-vocab-qwen2.gguf")
         let data = try Data(contentsOf: source).prefix(100_000)
         let url = try Fixtures.temporaryDirectory().appendingPathComponent("cut.gguf")
         try data.write(to: url)

@@ -1,11 +1,11 @@
-"""Validates response bodies against the official OpenAI schemas in ../shared/openai/openapi.yaml."""
+"""Validates response bodies against the official OpenAI schemas (Tests/Fixtures/openai/openapi.yaml)."""
 import functools
 import os
 
 import jsonschema
 import yaml
 
-SPEC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "openai", "openapi.yaml")
+SPEC = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "Fixtures", "openai", "openapi.yaml")
 
 
 def _with_nullable(node):
