@@ -26,8 +26,9 @@ public struct ChatPrompt: Sendable {
         return try ChatTemplate(source: source, specialTokens: special)
     }
 
-    public func render(messages: [JSONValue], addGenerationPrompt: Bool = true, tools: [JSONValue]? = nil) throws -> String {
-        try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt, tools: tools)
+    public func render(messages: [JSONValue], addGenerationPrompt: Bool = true, tools: [JSONValue]? = nil,
+                       documents: [JSONValue]? = nil, extra: [String: JSONValue] = [:]) throws -> String {
+        try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt, tools: tools, documents: documents, extra: extra)
     }
 
     /// Renders a one-message conversation so a template that breaks the render limits on any

@@ -30,7 +30,7 @@ enum ChatRequest {
             throw APIError.badRequest("'continue_final_message' and 'add_generation_prompt' cannot both be true", param: "continue_final_message")
         }
         do {
-            var text = try prompt.template.render(messages: messages, addGenerationPrompt: continuing ? false : addGenerationPrompt ?? true,
+            var text = try prompt.render(messages: messages, addGenerationPrompt: continuing ? false : addGenerationPrompt ?? true,
                                                   tools: tools, documents: documents, extra: extra)
             if continuing { text = try endInsideFinalMessage(text, messages: messages) }
             return prompt.tokenize(text)

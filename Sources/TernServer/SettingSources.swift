@@ -44,6 +44,15 @@ public struct SettingSources {
         return value
     }
 
+    /// A yes/no setting's text: 1/true/yes/on or 0/false/no/off, any case; nil for anything else.
+    static func boolean(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: return nil
+        }
+    }
+
     /// The environment variable of a setting: its key in upper case with '_' (max-model-len → MAX_MODEL_LEN).
     public static func environmentName(_ key: String) -> String {
         key.uppercased().replacingOccurrences(of: "-", with: "_")
@@ -64,16 +73,15 @@ public struct SettingSources {
     /// A true/false setting whose default is true (so only an explicit false turns it off).
     public func resolve(_ flag: Bool?, env: String, key: String, default fallback: Bool) throws -> Bool {
         if let flag { return flag }
-        guard let text = text(env: env, key: key)?.lowercased() else { return fallback }
-        if ["1", "true", "yes", "on"].contains(text) { return true }
-        if ["0", "false", "no", "off"].contains(text) { return false }
-        throw SettingsError("\(key) must be true or false, got '\(text)'")
+        guard let text = text(env: env, key: key) else { return fallback }
+        guard let value = Self.boolean(text) else { throw SettingsError("\(key) must be true or false, got '\(text)'") }
+        return value
     }
 
     public func resolve(_ flag: Bool, env: String?, key: String) -> Bool {
         if flag { return true }
         guard let text = text(env: env, key: key)?.lowercased() else { return false }
-        return ["1", "true", "yes", "on"].contains(text)
+        return Self.boolean(text) ?? false
     }
 }
 
