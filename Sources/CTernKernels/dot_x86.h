@@ -153,8 +153,11 @@ TERN_TARGET static inline __m256i TERN_FN(fifth_bits, TERN_SUFFIX)(const uint8_t
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, mask), mask), _mm256_set1_epi8(0x10));
 }
 
-/// A block of a 32-weight legacy type in registers: its quants (unsigned 0..31, or for IQ4_NL the
-/// signed non-linear values), its scale d and offset m (weight = d * q + m; for Q5_0 m = -16 d).
+/// Whether a 32-weight type's quants are signed (products then need the sign trick).
+static inline int TERN_FN(legacy_signed, TERN_SUFFIX)(int type) { return type == TERN_WEIGHT_IQ4_NL || type == TERN_WEIGHT_Q8_0M; }
+
+/// A block of a 32-weight legacy type in registers: its quants (unsigned 0..31, or for IQ4_NL and
+/// Q8_0M signed values), its scale d and offset m (weight = d * q + m; for Q5_0 m = -16 d).
 __attribute__((always_inline)) TERN_TARGET static inline __m256i TERN_FN(legacy_quants, TERN_SUFFIX)(
     int type, const uint8_t *block, float *d, float *m) {
     if (type == TERN_WEIGHT_IQ4_NL) {
@@ -163,6 +166,12 @@ __attribute__((always_inline)) TERN_TARGET static inline __m256i TERN_FN(legacy_
         *d = TERN_HALF(b->d);
         *m = 0;
         return _mm256_shuffle_epi8(table, TERN_FN(nibbles, TERN_SUFFIX)(b->qs));
+    }
+    if (type == TERN_WEIGHT_Q8_0M) {
+        const tern_block_q8_0m *b = (const tern_block_q8_0m *)block;
+        *d = TERN_HALF(b->d);
+        *m = TERN_HALF(b->m);
+        return _mm256_loadu_si256((const __m256i *)b->qs);
     }
     if (type == TERN_WEIGHT_Q4_1) {
         const tern_block_q4_1 *b = (const tern_block_q4_1 *)block;
@@ -183,9 +192,9 @@ __attribute__((always_inline)) TERN_TARGET static inline __m256i TERN_FN(legacy_
 }
 
 /// Eight int32 sums of a legacy block's quants times an activation block's bytes (signed times
-/// signed via the sign trick for IQ4_NL).
+/// signed via the sign trick for the signed types).
 __attribute__((always_inline)) TERN_TARGET static inline __m256i TERN_FN(legacy_products, TERN_SUFFIX)(int type, __m256i q, __m256i a) {
-    if (type == TERN_WEIGHT_IQ4_NL) return TERN_FN(dot_u8s8, TERN_SUFFIX)(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q));
+    if (TERN_FN(legacy_signed, TERN_SUFFIX)(type)) return TERN_FN(dot_u8s8, TERN_SUFFIX)(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q));
     return TERN_FN(dot_u8s8, TERN_SUFFIX)(q, a);
 }
 
@@ -245,6 +254,7 @@ TERN_TARGET static void TERN_FN(dot4_legacy, TERN_SUFFIX)(int type, const void *
     case TERN_WEIGHT_Q4_1: TERN_FN(dot4_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q4_1, w, x, stride, count, out); break;
     case TERN_WEIGHT_Q5_0: TERN_FN(dot4_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q5_0, w, x, stride, count, out); break;
     case TERN_WEIGHT_Q5_1: TERN_FN(dot4_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q5_1, w, x, stride, count, out); break;
+    case TERN_WEIGHT_Q8_0M: TERN_FN(dot4_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q8_0M, w, x, stride, count, out); break;
     default: TERN_FN(dot4_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_IQ4_NL, w, x, stride, count, out); break;
     }
 }
@@ -254,6 +264,7 @@ TERN_TARGET static float TERN_FN(dot_legacy, TERN_SUFFIX)(int type, const void *
     case TERN_WEIGHT_Q4_1: return TERN_FN(dot_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q4_1, w, x, count);
     case TERN_WEIGHT_Q5_0: return TERN_FN(dot_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q5_0, w, x, count);
     case TERN_WEIGHT_Q5_1: return TERN_FN(dot_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q5_1, w, x, count);
+    case TERN_WEIGHT_Q8_0M: return TERN_FN(dot_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_Q8_0M, w, x, count);
     default: return TERN_FN(dot_legacy_of, TERN_SUFFIX)(TERN_WEIGHT_IQ4_NL, w, x, count);
     }
 }

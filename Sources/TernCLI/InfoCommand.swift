@@ -32,6 +32,9 @@ struct InfoCommand: ParsableCommand {
                 "memory needed:  \(formatBytes(weightBytes + kvPerToken * min(context, 4096))) at \(min(context, 4096)) tokens, "
                     + "\(formatBytes(weightBytes + kvPerToken * context)) at the full context",
             ]
+            if url.hasDirectoryPath, let packing = try PackedQuantization.load(directory: url) {
+                lines.insert("quantization:   \(packing) (run as the block types below)", at: 8)
+            }
             if let window = c.slidingWindow { lines.append("sliding window: \(window) tokens") }
             print(lines.joined(separator: "\n"))
         }

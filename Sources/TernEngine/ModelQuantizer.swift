@@ -10,6 +10,9 @@ public enum ModelQuantizer {
     /// Writes `directory`'s model to `output` and returns the number of bytes written.
     @discardableResult
     public static func write(directory: URL, options: LoadOptions, output: String) throws -> Int {
+        if let packing = try PackedQuantization.load(directory: directory) {
+            throw EngineError("\(directory.path) is already quantized (\(packing)); serve the folder as it is")
+        }
         let tensors = try GGUFModelTensors(directory: directory, options: options)
         let generation = try GenerationConfig.load(directory: directory)
         let tokenizer = try Tokenizer.ggufMetadata(directory: directory)

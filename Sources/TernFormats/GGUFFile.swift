@@ -67,7 +67,6 @@ public struct GGUFFile: Sendable {
     /// Tensors of other GGML types, with the type's name, so asking for one can say why it fails.
     public let unsupportedTensors: [String: String]
 
-    /// GGML type codes of the types Tern reads.
     /// ggml's type ids of the types Tern reads.
     public static let typeCodes: [TensorDType: UInt32] = [.f32: 0, .f16: 1, .q4_0: 2, .q4_1: 3, .q5_0: 6, .q5_1: 7, .q8_0: 8,
                                                           .q2_k: 10, .q3_k: 11, .q4_k: 12, .q5_k: 13, .q6_k: 14, .iq4_nl: 20,
@@ -77,7 +76,7 @@ public struct GGUFFile: Sendable {
                                                    21: "IQ3_S", 22: "IQ2_S", 24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64",
                                                    29: "IQ1_M", 34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4"]
     public static let defaultAlignment = 32
-    static let supportedTypeNames = TensorDType.allCases.map(\.rawValue).joined(separator: ", ")
+    static let supportedTypeNames = TensorDType.allCases.filter { typeCodes[$0] != nil }.map(\.rawValue).joined(separator: ", ")
 
     public init(path: String) throws {
         self.path = path

@@ -46,8 +46,8 @@ public struct SafetensorsFile: Sendable {
 
     private static func view(_ key: String, _ entry: JSONValue, file: MappedFile, dataStart: Int, dataSize: Int, fileName: String) throws -> TensorView {
         guard let dtypeName = entry["dtype"]?.stringValue else { throw FormatError("\(fileName): tensor '\(key)' has no dtype") }
-        guard let dtype = TensorDType(rawValue: dtypeName), TensorDType.floatTypes.contains(dtype) else {
-            throw FormatError("\(fileName): tensor '\(key)' has unsupported dtype \(dtypeName) (supported: F32, F16, BF16)")
+        guard let dtype = TensorDType(rawValue: dtypeName), TensorDType.floatTypes.contains(dtype) || dtype == .i32 else {
+            throw FormatError("\(fileName): tensor '\(key)' has unsupported dtype \(dtypeName) (supported: F32, F16, BF16, I32)")
         }
         guard let shapeValues = entry["shape"]?.arrayValue else { throw FormatError("\(fileName): tensor '\(key)' has no shape") }
         let shape = shapeValues.compactMap(\.intValue)

@@ -18,12 +18,14 @@ public enum TensorDType: String, Sendable, CaseIterable {
     case q6_k = "Q6_K"
     case iq4_nl = "IQ4_NL"
     case iq4_xs = "IQ4_XS"
+    /// Integers: the packed words of GPTQ and AWQ checkpoints, and their group indices.
+    case i32 = "I32"
 
     public static let floatTypes: [TensorDType] = [.f32, .f16, .bf16]
 
     public var blockSize: Int {
         switch self {
-        case .f32, .f16, .bf16: return 1
+        case .f32, .f16, .bf16, .i32: return 1
         case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl: return 32
         case .q4_k, .q2_k, .q3_k, .q5_k, .q6_k, .iq4_xs: return 256
         }
@@ -31,7 +33,7 @@ public enum TensorDType: String, Sendable, CaseIterable {
 
     public var blockBytes: Int {
         switch self {
-        case .f32: return 4
+        case .f32, .i32: return 4
         case .f16, .bf16: return 2
         case .q8_0: return 34
         case .q4_0, .iq4_nl: return 18

@@ -29,7 +29,8 @@ public struct GGUFModelTensors {
             case .linear: matrix = try loader.linearRows(name, shape: view.shape)
             case .embedding: matrix = try loader.embeddingRows(name, shape: view.shape)
             }
-            plans.append(GGUFTensorPlan(name: GGUFTensorNames.gguf(name)!, shape: view.shape, dtype: matrix.type.fileType))
+            guard let dtype = matrix.type.fileType else { throw FormatError("tensor '\(name)' is \(matrix.type.name), which GGUF has no type for") }
+            plans.append(GGUFTensorPlan(name: GGUFTensorNames.gguf(name)!, shape: view.shape, dtype: dtype))
             contents.append { Self.rowOrder(matrix.fileBytes(), rows: matrix.rows, rotaryHeads: rotaryHeads) }
         }
         if config.ropeScaling.kind == .llama3 {

@@ -46,8 +46,14 @@ public enum ModelRegistry {
         return isDirectory.boolValue ? try load(directory: path, options: options) : try load(gguf: try GGUFFile(path: path.path), options: options)
     }
 
+    /// A model from a folder; GPTQ and AWQ checkpoints are already quantized, so `options` may not ask for more.
     public static func load(directory: URL, options: LoadOptions = LoadOptions()) throws -> LanguageModel {
-        try load(config: try ModelConfig.load(directory: directory), weights: try SafetensorsCheckpoint(directory: directory), options: options)
+        let config = try ModelConfig.load(directory: directory)
+        let packing = try PackedQuantization.load(directory: directory)
+        if let packing, options.quantization != .none {
+            throw FormatError("\(directory.path) is already quantized (\(packing)); load it without --quantization")
+        }
+        return try load(config: config, weights: try SafetensorsCheckpoint(directory: directory), options: options, packing: packing)
     }
 
     /// A model from a GGUF file; quantized tensors are used as stored, float ones quantized as `options` ask.
@@ -56,10 +62,10 @@ public enum ModelRegistry {
         return try load(config: config, weights: GGUFWeights(file: file, config: config), options: options)
     }
 
-    static func load(config: ModelConfig, weights: WeightSource, options: LoadOptions) throws -> LanguageModel {
+    static func load(config: ModelConfig, weights: WeightSource, options: LoadOptions, packing: PackedQuantization? = nil) throws -> LanguageModel {
         guard let factory = factories[config.architecture] else {
             throw FormatError("unsupported architecture \(config.architecture)")
         }
-        return try factory(config, WeightLoader(checkpoint: weights, options: options, compute: Compute(threads: options.threads)))
+        return try factory(config, WeightLoader(checkpoint: weights, options: options, compute: Compute(threads: options.threads), packing: packing))
     }
 }

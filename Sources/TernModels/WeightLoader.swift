@@ -1,6 +1,6 @@
 // Turns checkpoint tensors into the weight matrices a model uses, quantizing them at load as
 // the options ask: linear layers to the chosen type, embedding and LM head to Q8_0. Tensors a
-// GGUF file already holds quantized are used as they are.
+// GGUF file already holds quantized are used as they are, GPTQ / AWQ layers rewritten into blocks.
 import TernFormats
 import TernOps
 
@@ -32,11 +32,14 @@ public struct WeightLoader {
     let checkpoint: WeightSource
     let options: LoadOptions
     let compute: Compute
+    /// Linear layers of a GPTQ / AWQ checkpoint, read from their packed integers.
+    let packed: PackedLinear?
 
-    public init(checkpoint: WeightSource, options: LoadOptions, compute: Compute) {
+    public init(checkpoint: WeightSource, options: LoadOptions, compute: Compute, packing: PackedQuantization? = nil) {
         self.checkpoint = checkpoint
         self.options = options
         self.compute = compute
+        packed = packing.map { PackedLinear(packing: $0, checkpoint: checkpoint, compute: compute) }
     }
 
     /// Whether the LM head is the embedding matrix itself: tied, and no separate lm_head stored.
@@ -57,6 +60,8 @@ public struct WeightLoader {
     /// A linear layer's weight in the requested type, in the file layout. Q4_K needs rows of whole
     /// 256-weight super-blocks; other rows fall back to Q4_0, which has the same bits per weight at 32.
     public func linearRows(_ name: String, shape: [Int]) throws -> WeightMatrix {
+        let prefix = String(name.dropLast(".weight".count))
+        if let packed, packed.isPacked(prefix) { return try packed.load(prefix, outputs: shape[0], inputs: shape[1]) }
         let weight = try WeightMatrix(try checkpoint.tensor(name), expectedShape: shape)
         guard let target = options.quantization.weightType else { return weight }
         if weight.canQuantize(to: target) { return weight.quantizedRows(to: target, compute: compute) }

@@ -10,14 +10,30 @@ public enum Ops {
         linear(x, tokens: n, [(weight, bias, out)], compute: compute)
     }
 
-    /// Several products of the same input (q/k/v, gate/up) in one dispatch.
+    /// Several products of the same input (q/k/v, gate/up) in one dispatch per input order:
+    /// matrices whose columns follow an input order (act-order checkpoints) read x gathered into it.
     public static func linear(_ x: UnsafePointer<Float>, tokens n: Int, _ products: [(weight: WeightMatrix, bias: [Float]?, out: FloatPointer)],
                               compute: Compute) {
         let columns = products[0].weight.columns
         precondition(products.count <= Int(TERN_MAX_MATRICES) && products.allSatisfy { $0.weight.columns == columns })
-        let scratch = compute.scratch(bytes: tern_matmul_scratch_bytes(columns, n, Int32(compute.threads)))
-        let matrices = products.map { tern_matrix(type: $0.weight.type.rawValue, weights: $0.weight.data, rows: $0.weight.rows, out: $0.out) }
-        tern_matmul_many(compute.pool, x, n, columns, matrices, matrices.count, scratch)
+        let matmulBytes = tern_matmul_scratch_bytes(columns, n, Int32(compute.threads))
+        let hasOrder = products.contains { $0.weight.inputOrder != nil }
+        let scratch = compute.scratch(bytes: matmulBytes + (hasOrder ? n * columns * MemoryLayout<Float>.size : 0))
+        var remaining = products
+        while let order = remaining.first.map({ $0.weight.inputOrder }) {
+            let group = remaining.filter { $0.weight.inputOrder == order }
+            remaining.removeAll { $0.weight.inputOrder == order }
+            var input = x
+            if let order {
+                let gathered = (scratch + matmulBytes).assumingMemoryBound(to: Float.self)
+                for t in 0..<n {
+                    for (j, source) in order.enumerated() { gathered[t * columns + j] = x[t * columns + Int(source)] }
+                }
+                input = UnsafePointer(gathered)
+            }
+            let matrices = group.map { tern_matrix(type: $0.weight.type.rawValue, weights: $0.weight.data, rows: $0.weight.rows, out: $0.out) }
+            tern_matmul_many(compute.pool, input, n, columns, matrices, matrices.count, scratch)
+        }
         for (weight, bias, out) in products {
             guard let bias else { continue }
             for t in 0..<n { addInPlace(out + t * weight.rows, bias, count: weight.rows) }

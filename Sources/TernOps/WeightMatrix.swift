@@ -11,8 +11,11 @@ public enum WeightType: Int32, Sendable, CaseIterable {
     case q4_0x4 = 6, q8_0x4 = 7, q8_0x16 = 8, q4_0x16 = 9, q4_kx16 = 10, f16x16 = 11, bf16x16 = 12
     /// The other GGUF block types, read by unpacking each block in the kernels.
     case q4_1 = 13, q5_0 = 14, q5_1 = 15, q2_k = 16, q3_k = 17, q5_k = 18, q6_k = 19, iq4_nl = 20, iq4_xs = 21
+    /// In memory only: 8-bit blocks with an offset, for asymmetric 8-bit GPTQ checkpoints.
+    case q8_0m = 22
 
-    init(_ dtype: TensorDType) {
+    /// The type a stored tensor's elements are used in; nil for integers, which are not weights.
+    init?(_ dtype: TensorDType) {
         switch dtype {
         case .f32: self = .f32
         case .f16: self = .f16
@@ -29,11 +32,21 @@ public enum WeightType: Int32, Sendable, CaseIterable {
         case .q6_k: self = .q6_k
         case .iq4_nl: self = .iq4_nl
         case .iq4_xs: self = .iq4_xs
+        case .i32: return nil
         }
     }
 
-    /// The stored form of this type in a file (interleaved layouts are written plain).
-    public var fileType: TensorDType {
+    /// The type of a stored tensor's elements, or why they are not weights.
+    static func of(_ view: TensorView) throws -> WeightType {
+        guard let type = WeightType(view.dtype) else {
+            throw FormatError("tensor '\(view.name)' holds \(view.dtype.rawValue) integers, not weights")
+        }
+        return type
+    }
+
+    /// The stored form of this type in a file (interleaved layouts are written plain); nil for
+    /// the one type no file format has.
+    public var fileType: TensorDType? {
         switch self {
         case .f32: return .f32
         case .f16, .f16x16: return .f16
@@ -50,17 +63,18 @@ public enum WeightType: Int32, Sendable, CaseIterable {
         case .q6_k: return .q6_k
         case .iq4_nl: return .iq4_nl
         case .iq4_xs: return .iq4_xs
+        case .q8_0m: return nil
         }
     }
 
     public var isQuantized: Bool { blockSize > 1 }
 
     /// Columns must be a multiple of this for the type to hold a row.
-    public var blockSize: Int { fileType.blockSize }
+    public var blockSize: Int { fileType?.blockSize ?? TensorDType.q8_0.blockSize }
 
-    public var name: String { fileType.rawValue }
+    public var name: String { fileType?.rawValue ?? "Q8_0M" }
 
-    var isInterleaved: Bool { WeightType(fileType) != self }
+    var isInterleaved: Bool { fileType.map { WeightType($0) != self } ?? false }
 }
 
 /// Memory the matrix owns (a quantized or repacked copy), freed with the last matrix that uses it. Large
@@ -89,25 +103,30 @@ public struct WeightMatrix: @unchecked Sendable {
     public let data: UnsafeRawPointer
     /// Whatever owns `data` (a memory-mapped file, or a buffer of our own).
     private let owner: AnyObject
+    /// Column j multiplies input inputOrder[j] (GPTQ act-order checkpoints keep each group's
+    /// inputs together this way); nil when column j multiplies input j.
+    public let inputOrder: [Int32]?
 
     /// Points into a tensor of a checkpoint without copying it.
     public init(_ view: TensorView, expectedShape: [Int]) throws {
         guard view.shape == expectedShape else {
             throw FormatError("tensor '\(view.name)' has shape \(view.shape), expected \(expectedShape)")
         }
-        type = WeightType(view.dtype)
+        type = try WeightType.of(view)
         rows = expectedShape[0]
         columns = expectedShape.count > 1 ? expectedShape[1] : 1
         data = view.data
         owner = view.owner
+        inputOrder = nil
     }
 
-    private init(type: WeightType, rows: Int, columns: Int, buffer: OwnedBuffer) {
+    private init(type: WeightType, rows: Int, columns: Int, buffer: OwnedBuffer, inputOrder: [Int32]? = nil) {
         self.type = type
         self.rows = rows
         self.columns = columns
         data = UnsafeRawPointer(buffer.pointer)
         owner = buffer
+        self.inputOrder = inputOrder
     }
 
     public var bytesPerRow: Int { tern_quant_row_bytes(type.rawValue, columns) }
@@ -132,19 +151,28 @@ public struct WeightMatrix: @unchecked Sendable {
         return plain
     }
 
+    /// A GPTQ / AWQ matrix rewritten into `target` blocks on the pool's threads (tern_convert_packed_ints).
+    public static func unpacking(_ packed: inout tern_packed_ints, into target: WeightType, inputOrder: [Int32]?, compute: Compute) -> WeightMatrix {
+        let rows = packed.outputs, columns = packed.inputs
+        let matrix = WeightMatrix(type: target, rows: rows, columns: columns,
+                                  buffer: OwnedBuffer(bytes: rows * tern_quant_row_bytes(target.rawValue, columns)), inputOrder: inputOrder)
+        tern_convert_packed_ints(compute.pool, &packed, target.rawValue, UnsafeMutableRawPointer(mutating: matrix.data))
+        return matrix
+    }
+
     /// This matrix as the kernels read it fastest: Q4_0 and Q8_0 matrices whose rows come in
     /// fours (or sixteens) are interleaved where the CPU has kernels for that layout; others stay as they are.
     public func interleavedForSpeed(compute: Compute) -> WeightMatrix {
         guard let layout = WeightType(rawValue: tern_interleaved_layout(type.rawValue, rows)), layout != type else { return self }
         let interleaved = WeightMatrix(type: layout, rows: rows, columns: columns,
-                                       buffer: OwnedBuffer(bytes: rows * tern_quant_row_bytes(layout.rawValue, columns)))
+                                       buffer: OwnedBuffer(bytes: rows * tern_quant_row_bytes(layout.rawValue, columns)), inputOrder: inputOrder)
         tern_interleave_rows(compute.pool, type.rawValue, layout.rawValue, data, UnsafeMutableRawPointer(mutating: interleaved.data), rows, columns)
         return interleaved
     }
 
-    /// The matrix's bytes as a file stores them (plain layouts only; see `interleavedForSpeed`).
+    /// The matrix's bytes as a file stores them (plain layouts in input order only; see `interleavedForSpeed`).
     public func fileBytes() -> [UInt8] {
-        precondition(!type.isInterleaved, "interleaved matrices are not written to files")
+        precondition(!type.isInterleaved && type.fileType != nil && inputOrder == nil, "only plain layouts are written to files")
         return Array(UnsafeRawBufferPointer(start: data, count: byteCount))
     }
 }
@@ -154,9 +182,10 @@ public func loadVector(_ view: TensorView, length: Int) throws -> [Float] {
     guard view.elementCount == length, view.shape.count == 1 else {
         throw FormatError("tensor '\(view.name)' has shape \(view.shape), expected [\(length)]")
     }
+    let type = try WeightType.of(view)
     var values = [Float](repeating: 0, count: length)
     values.withUnsafeMutableBufferPointer {
-        tern_convert_row(WeightType(view.dtype).rawValue, view.data, $0.baseAddress!, length)
+        tern_convert_row(type.rawValue, view.data, $0.baseAddress!, length)
     }
     return values
 }

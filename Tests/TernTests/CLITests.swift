@@ -53,6 +53,20 @@ import TernFormats
         #expect(result.stdout.contains("Qwen2ForCausalLM") && result.stdout.contains("BF16") && result.stdout.contains("2 KV heads"))
     }
 
+    @Test func infoShowsAPackedCheckpointsScheme() throws {
+        // The packed fixture with its base model's tokenizer, as a downloaded GPTQ folder has one.
+        let folder = try Fixtures.temporaryDirectory().appendingPathComponent("gptq")
+        try FileManager.default.copyItem(at: PackedCheckpointTests.folder("gptq-int4-asym-actorder"), to: folder)
+        for file in ["tokenizer.json", "tokenizer_config.json", "generation_config.json"] {
+            try FileManager.default.copyItem(at: Fixtures.model("qwen2-bpe").appendingPathComponent(file), to: folder.appendingPathComponent(file))
+        }
+        let result = try Self.run(["info", "--model", folder.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("quantization:   GPTQ 4-bit, group 32, asymmetric, act-order") && result.stdout.contains("Q4_1"))
+        let quantize = try Self.run(["quantize", "--model", folder.path, "--type", "q8_0", "--output", folder.appendingPathComponent("x.gguf").path])
+        #expect(quantize.status != 0 && quantize.stderr.contains("is already quantized (GPTQ 4-bit"), "\(quantize.stderr)")
+    }
+
     @Test func errorsAreOneClearLine() throws {
         let empty = try Fixtures.temporaryDirectory()
         let cases: [([String], String)] = [

@@ -121,18 +121,35 @@ import TernFormats
     /// Each unpacked-path type's reference blocks (2 rows x 256 columns): every path agrees with the
     /// scalar kernel for 1 to 40 tokens, and the scalar kernel with the f32 product of the
     /// dequantized weights up to the 8-bit activations' rounding.
+    /// Q8_0M blocks (Tern's own type, weight = d * q + m) of random quants with their weights.
+    static func q8_0mBlocks(count: Int) -> (bytes: [UInt8], weights: [Float]) {
+        var bytes: [UInt8] = [], weights: [Float] = []
+        let values = random(count * 34, seed: 5)
+        for block in 0..<count {
+            let field = values[block * 34..<block * 34 + 34].map { $0 }
+            let d = tern_f32_to_f16(abs(field[0]) / 40 + 0.001), m = tern_f32_to_f16(field[1] / 5)
+            let quants = field[2...].map { Int8(($0 * 127.99).rounded(.down)) }
+            bytes += [UInt8(d & 0xFF), UInt8(d >> 8), UInt8(m & 0xFF), UInt8(m >> 8)] + quants.map { UInt8(bitPattern: $0) }
+            weights += quants.map { tern_f16_to_f32(d) * Float($0) + tern_f16_to_f32(m) }
+        }
+        return (bytes, weights)
+    }
+
     @Test func unpackedTypesAgreeOnEveryPath() throws {
         defer { tern_set_kernel_path("auto") }
         let reference = try JSONParser.parse(contentsOf: Fixtures.root.appendingPathComponent("quant/reference.json"))
-        let unpacked: [WeightType] = [.q4_1, .q5_0, .q5_1, .q2_k, .q3_k, .q5_k, .q6_k, .iq4_nl, .iq4_xs]
+        let unpacked: [WeightType] = [.q4_1, .q5_0, .q5_1, .q2_k, .q3_k, .q5_k, .q6_k, .iq4_nl, .iq4_xs, .q8_0m]
         for type in unpacked {
-            let testCase = try #require(reference["cases"]!.arrayValue!.first { $0["type"]?.stringValue == type.name })
-            let hex = testCase["bytes"]!.stringValue!
-            let weights = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
-                let start = hex.index(hex.startIndex, offsetBy: i)
-                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+            var (weights, dequantized) = Self.q8_0mBlocks(count: 16)
+            if type != .q8_0m {
+                let testCase = try #require(reference["cases"]!.arrayValue!.first { $0["type"]?.stringValue == type.name })
+                let hex = testCase["bytes"]!.stringValue!
+                weights = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+                    let start = hex.index(hex.startIndex, offsetBy: i)
+                    return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+                }
+                dequantized = testCase["dequantized"]!.arrayValue!.map { Float($0.doubleValue!) }
             }
-            let dequantized = testCase["dequantized"]!.arrayValue!.map { Float($0.doubleValue!) }
             let (rows, columns) = (2, 256)
             for tokens in [1, 3, 33, 40] {
                 let x = Self.random(tokens * columns, seed: UInt64(tokens) + 7)

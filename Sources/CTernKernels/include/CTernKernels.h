@@ -36,6 +36,8 @@ enum tern_weight_type {
     TERN_WEIGHT_Q6_K = 19,
     TERN_WEIGHT_IQ4_NL = 20,
     TERN_WEIGHT_IQ4_XS = 21,
+    // In memory only: asymmetric 8-bit checkpoints (GPTQ int8 with zero points), tern_block_q8_0m.
+    TERN_WEIGHT_Q8_0M = 22,
 };
 
 #include "tern_quant.h"
@@ -91,6 +93,34 @@ double tern_measure_read_bandwidth(tern_pool *pool, size_t bytes, int repeats);
 /// Converts a [rows x columns] matrix of source_type into a quantized target_type, on the pool.
 void tern_quantize_matrix(tern_pool *pool, int source_type, const void *source, int target_type, void *target,
                           size_t rows, size_t columns);
+
+/// How a checkpoint packs integer weights into int32 words.
+enum tern_packing {
+    TERN_PACKING_GPTQ = 0,  // qweight [inputs / (32 / bits)][outputs], along the inputs, low bits first
+    TERN_PACKING_AWQ = 1,   // qweight [inputs][outputs / 8], eight 4-bit columns per word in AWQ's order
+};
+
+/// A GPTQ or AWQ weight matrix as stored: weight[o][i] = scale[g][o] * (q[i][o] - zero[g][o]) with
+/// g the group of input i; zeros pack along the outputs (as AWQ's qweight for AWQ).
+typedef struct {
+    int scheme;                     // enum tern_packing
+    int bits;                       // 4 or 8
+    int zero_offset;                // added to the stored zeros (1 for GPTQ's original format)
+    const int32_t *qweight, *qzeros;
+    const uint16_t *scales;         // f16 [groups][outputs]
+    const int32_t *group_of_input;  // g_idx: group of each stored input; NULL for input / group_size
+    size_t group_size;
+    const int32_t *input_order;     // stored input of column j (act-order, sorted by group); NULL for j
+    size_t inputs, outputs;
+} tern_packed_ints;
+
+/// Zero point of output `output` in group `group`, with the offset applied.
+int tern_packed_zero(const tern_packed_ints *matrix, size_t group, size_t output);
+
+/// Rewrites a packed matrix as [outputs x inputs] rows of `target`: Q4_0 (4-bit, every zero 8),
+/// Q4_1 (4-bit), Q8_0 (8-bit, every zero 128) or Q8_0M (8-bit). Every 32 consecutive columns
+/// must share one group.
+void tern_convert_packed_ints(tern_pool *pool, const tern_packed_ints *matrix, int target, void *out);
 
 /// y = x / rms(x) * weight, for `rows` rows of `dim` elements.
 void tern_rmsnorm(tern_pool *pool, const float *x, const float *weight, float *y, size_t rows, size_t dim, float eps);

@@ -66,6 +66,13 @@ typedef struct {
     uint8_t qs[TERN_QK_K / 2];  // per 32 weights, 16 bytes laid out as Q4_0
 } tern_block_iq4_xs;
 
+/// Not a GGUF type: Q8_0 with an offset, for 8-bit checkpoints whose zero points are not the
+/// middle of the range (asymmetric GPTQ int8).
+typedef struct {
+    uint16_t d, m;              // weight = d * q + m, q in -128..127
+    int8_t qs[TERN_QK];
+} tern_block_q8_0m;
+
 /// The non-linear 4-bit values of IQ4_NL and IQ4_XS.
 static const int8_t tern_iq4_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
@@ -147,6 +154,12 @@ static inline void tern_unpack_iq4_nl(const tern_block_iq4_nl *b, tern_unpacked_
     tern_set_scales(u, 1, &d, &zero);
 }
 
+static inline void tern_unpack_q8_0m(const tern_block_q8_0m *b, tern_unpacked_block *u) {
+    for (int l = 0; l < 32; l++) u->q[l] = b->qs[l];
+    float d = tern_half_to_float(b->d), m = tern_half_to_float(b->m);
+    tern_set_scales(u, 1, &d, &m);
+}
+
 /// Two-bit fields of a Q2_K / Q3_K quant array: element 128h + 32j + l at bits 2j of qs[32h + l].
 static inline void tern_unpack_crumbs(const uint8_t *qs, int8_t *q) {
     for (int h = 0; h < 2; h++)
@@ -224,7 +237,7 @@ static inline void tern_unpack_iq4_xs(const tern_block_iq4_xs *b, tern_unpacked_
 /// Weights per block of a type read through unpacking, 0 for any other type.
 static inline size_t tern_unpacked_block_weights(int type) {
     switch (type) {
-    case TERN_WEIGHT_Q4_1: case TERN_WEIGHT_Q5_0: case TERN_WEIGHT_Q5_1: case TERN_WEIGHT_IQ4_NL: return TERN_QK;
+    case TERN_WEIGHT_Q4_1: case TERN_WEIGHT_Q5_0: case TERN_WEIGHT_Q5_1: case TERN_WEIGHT_IQ4_NL: case TERN_WEIGHT_Q8_0M: return TERN_QK;
     case TERN_WEIGHT_Q2_K: case TERN_WEIGHT_Q3_K: case TERN_WEIGHT_Q5_K: case TERN_WEIGHT_Q6_K: case TERN_WEIGHT_IQ4_XS: return TERN_QK_K;
     default: return 0;
     }
@@ -236,6 +249,7 @@ static inline size_t tern_unpacked_block_bytes(int type) {
     case TERN_WEIGHT_Q5_0: return sizeof(tern_block_q5_0);
     case TERN_WEIGHT_Q5_1: return sizeof(tern_block_q5_1);
     case TERN_WEIGHT_IQ4_NL: return sizeof(tern_block_iq4_nl);
+    case TERN_WEIGHT_Q8_0M: return sizeof(tern_block_q8_0m);
     case TERN_WEIGHT_Q2_K: return sizeof(tern_block_q2_k);
     case TERN_WEIGHT_Q3_K: return sizeof(tern_block_q3_k);
     case TERN_WEIGHT_Q5_K: return sizeof(tern_block_q5_k);
@@ -251,6 +265,7 @@ static inline void tern_unpack_block(int type, const void *block, tern_unpacked_
     case TERN_WEIGHT_Q5_0: tern_unpack_q5_0(block, u); break;
     case TERN_WEIGHT_Q5_1: tern_unpack_q5_1(block, u); break;
     case TERN_WEIGHT_IQ4_NL: tern_unpack_iq4_nl(block, u); break;
+    case TERN_WEIGHT_Q8_0M: tern_unpack_q8_0m(block, u); break;
     case TERN_WEIGHT_Q2_K: tern_unpack_q2_k(block, u); break;
     case TERN_WEIGHT_Q3_K: tern_unpack_q3_k(block, u); break;
     case TERN_WEIGHT_Q5_K: tern_unpack_q5_k(block, u); break;
