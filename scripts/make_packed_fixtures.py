@@ -16,13 +16,19 @@ The packing follows the formats' published layouts, written here from their desc
 
 Scales are rounded to three significant bits so every dequantized weight, scale * (q - zero), is
 exact in f16: the dequantized models are then the exact weights a reader must arrive at.
+
+For benchmarks it also packs any model folder (F32, F16 or BF16 safetensors) without the
+dequantized copy:
+    python3 scripts/make_packed_fixtures.py --model DIR --variant gptq-int4 --out DIR
 """
+import argparse
 import json
 import os
 import shutil
+import struct
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import save_file
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures")
 BASE = os.path.join(ROOT, "models", "qwen2-bpe")
@@ -41,13 +47,35 @@ VARIANTS = {
 }
 
 
+def load_floats(folder):
+    """Every tensor of a single-file safetensors model as float32 (numpy has no bfloat16)."""
+    path = os.path.join(folder, "model.safetensors")
+    with open(path, "rb") as f:
+        length = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(length))
+    data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + length)
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        raw = data[begin:end]
+        if entry["dtype"] == "BF16":
+            values = (raw.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
+        else:
+            values = raw.view({"F32": np.float32, "F16": np.float16}[entry["dtype"]]).astype(np.float32)
+        tensors[name] = values.reshape(entry["shape"])
+    return tensors
+
+
 def three_bit_scale(s):
     mantissa, exponent = np.frexp(s)
     return np.ldexp(np.round(mantissa * 8) / 8, exponent).astype(np.float16)
 
 
-def quantize(weight, bits, group_size, symmetric, groups_of_inputs, min_zero, rng):
-    """Per (group, output): scale and zero point; q for every weight. weight is [outputs, inputs]."""
+def quantize(weight, bits, symmetric, groups_of_inputs, min_zero, rng, with_dequantized):
+    """Per (group, output): scale and zero point; q for every weight, and the weights they stand
+    for when asked. weight is [outputs, inputs]."""
     outputs, inputs = weight.shape
     groups = groups_of_inputs.max() + 1
     top = 2 ** bits - 1
@@ -68,6 +96,8 @@ def quantize(weight, bits, group_size, symmetric, groups_of_inputs, min_zero, rn
             zero[rng.integers(0, outputs, 2)] = min_zero
         scales[g], zeros[g] = scale, zero
         q[members] = np.clip(np.round(w / scale.astype(np.float32)[:, None]) + zero[:, None], 0, top).T.astype(np.int64)
+    if not with_dequantized:
+        return q, zeros, scales, None
     dequantized = np.zeros_like(weight)
     for i in range(inputs):
         g = groups_of_inputs[i]
@@ -94,7 +124,7 @@ def pack_awq(values):
     return words.view(np.int32)
 
 
-def write_variant(name, method, bits, group_size, symmetric, act_order, checkpoint_format, base, config, rng):
+def write_variant(out, method, bits, group_size, symmetric, act_order, checkpoint_format, base, config, rng, with_dequantized=True):
     packed, plain = {}, {}
     for key, value in base.items():
         if not any(key.endswith(f"{part}.weight") for part in LINEAR):
@@ -109,8 +139,9 @@ def write_variant(name, method, bits, group_size, symmetric, act_order, checkpoi
         groups_of_inputs = np.zeros(inputs, np.int64)
         groups_of_inputs[order] = np.arange(inputs) // size
         min_zero = 1 if (method == "gptq" and checkpoint_format == "gptq" and not symmetric) else 0
-        q, zeros, scales, dequantized = quantize(weight, bits, size, symmetric, groups_of_inputs, min_zero, rng)
-        plain[key] = dequantized.astype(np.float16)
+        q, zeros, scales, dequantized = quantize(weight, bits, symmetric, groups_of_inputs, min_zero, rng, with_dequantized)
+        if with_dequantized:
+            plain[key] = dequantized.astype(np.float16)
         packed[f"{prefix}.scales"] = scales
         if method == "awq":
             packed[f"{prefix}.qweight"] = pack_awq(q)
@@ -125,8 +156,10 @@ def write_variant(name, method, bits, group_size, symmetric, act_order, checkpoi
         quantization.update({"sym": symmetric, "desc_act": act_order, "checkpoint_format": checkpoint_format})
     else:
         quantization.update({"version": "gemm", "zero_point": True})
-    for folder, tensors, extra in [(name, packed, {"quantization_config": quantization}), (f"{name}-dequantized", plain, {})]:
-        path = os.path.join(OUT, folder)
+    folders = [(out, packed, {"quantization_config": quantization})]
+    if with_dequantized:
+        folders.append((f"{out}-dequantized", plain, {}))
+    for path, tensors, extra in folders:
         os.makedirs(path, exist_ok=True)
         save_file(tensors, os.path.join(path, "model.safetensors"))
         with open(os.path.join(path, "config.json"), "w") as f:
@@ -141,14 +174,27 @@ def pack_along_outputs_check():
 
 
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", help="pack this folder instead of writing the fixtures")
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="gptq-int4")
+    parser.add_argument("--out")
+    args = parser.parse_args()
     pack_along_outputs_check()
-    base = load_file(os.path.join(BASE, "model.safetensors"))
+    rng = np.random.default_rng(7)
+    if args.model:
+        with open(os.path.join(args.model, "config.json")) as f:
+            config = json.load(f)
+        write_variant(args.out, *VARIANTS[args.variant], load_floats(args.model), config, rng, with_dequantized=False)
+        for extra in ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json"]:
+            if os.path.exists(os.path.join(args.model, extra)):
+                shutil.copy(os.path.join(args.model, extra), args.out)
+        print("wrote", args.out)
+        return
     with open(os.path.join(BASE, "config.json")) as f:
         config = json.load(f)
     shutil.rmtree(OUT, ignore_errors=True)
-    rng = np.random.default_rng(7)
     for name, spec in VARIANTS.items():
-        write_variant(name, *spec, base, config, rng)
+        write_variant(os.path.join(OUT, name), *spec, load_floats(BASE), config, rng)
         print("wrote", name)
 
 

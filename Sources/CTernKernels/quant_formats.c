@@ -3,7 +3,6 @@
 #include "tern_math.h"
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 size_t tern_quant_row_bytes(int type, size_t count) {
     switch (type) {
@@ -41,55 +40,6 @@ void tern_quantize_row_q4_0(const float *x, tern_block_q4_0 *y, size_t count) {
             lo = lo < 0 ? 0 : lo > 15 ? 15 : lo;
             hi = hi < 0 ? 0 : hi > 15 ? 15 : hi;
             y[b].qs[i] = (uint8_t)(lo | (hi << 4));
-        }
-    }
-}
-
-/// Q4_K: each 32-weight sub-block gets an affine map (scale, min) from its range; scales and
-/// mins are then themselves quantized to six bits against the super-block's f16 d and dmin.
-void tern_quantize_row_q4_k(const float *x, tern_block_q4_k *y, size_t count) {
-    for (size_t b = 0; b < count / TERN_QK_K; b++, x += TERN_QK_K) {
-        float scales[8], mins[8], max_scale = 0, max_min = 0;
-        for (int j = 0; j < 8; j++) {
-            const float *s = x + 32 * j;
-            float lo = 0, hi = 0;
-            for (int i = 0; i < 32; i++) { lo = fminf(lo, s[i]); hi = fmaxf(hi, s[i]); }
-            scales[j] = (hi - lo) / 15.0f;
-            mins[j] = -lo;
-            max_scale = fmaxf(max_scale, scales[j]);
-            max_min = fmaxf(max_min, mins[j]);
-        }
-        float d = max_scale / 63.0f, dmin = max_min / 63.0f;
-        y[b].d = tern_f32_to_f16(d);
-        y[b].dmin = tern_f32_to_f16(dmin);
-        d = tern_f16_to_f32(y[b].d);
-        dmin = tern_f16_to_f32(y[b].dmin);
-        uint8_t sc[8], mn[8];
-        for (int j = 0; j < 8; j++) {
-            int s = d ? (int)lroundf(scales[j] / d) : 0, m = dmin ? (int)lroundf(mins[j] / dmin) : 0;
-            sc[j] = (uint8_t)(s > 63 ? 63 : s);
-            mn[j] = (uint8_t)(m > 63 ? 63 : m);
-        }
-        memset(y[b].scales, 0, 12);
-        for (int j = 0; j < 4; j++) {
-            y[b].scales[j] = sc[j];
-            y[b].scales[j + 4] = mn[j];
-        }
-        for (int j = 4; j < 8; j++) {
-            y[b].scales[j + 4] = (uint8_t)((sc[j] & 0xF) | ((mn[j] & 0xF) << 4));
-            y[b].scales[j - 4] |= (uint8_t)((sc[j] >> 4) << 6);
-            y[b].scales[j] |= (uint8_t)((mn[j] >> 4) << 6);
-        }
-        uint8_t q[TERN_QK_K];
-        for (int j = 0; j < 8; j++) {
-            float step = d * sc[j], offset = dmin * mn[j];
-            for (int i = 0; i < 32; i++) {
-                int v = step ? (int)lroundf((x[32 * j + i] + offset) / step) : 0;
-                q[32 * j + i] = (uint8_t)(v < 0 ? 0 : v > 15 ? 15 : v);
-            }
-        }
-        for (int g = 0; g < 4; g++) {
-            for (int l = 0; l < 32; l++) y[b].qs[32 * g + l] = (uint8_t)(q[64 * g + l] | (q[64 * g + 32 + l] << 4));
         }
     }
 }
@@ -180,6 +130,12 @@ static void quantize_matrix_part(void *context, int thread, int threads) {
         case TERN_WEIGHT_Q8_0: tern_quantize_row_q8_0(row, out, t->columns); break;
         case TERN_WEIGHT_Q4_0: tern_quantize_row_q4_0(row, out, t->columns); break;
         case TERN_WEIGHT_Q4_K: tern_quantize_row_q4_k(row, out, t->columns); break;
+        case TERN_WEIGHT_Q5_0: tern_quantize_row_q5_0(row, out, t->columns); break;
+        case TERN_WEIGHT_Q5_1: tern_quantize_row_q5_1(row, out, t->columns); break;
+        case TERN_WEIGHT_Q2_K: tern_quantize_row_q2_k(row, out, t->columns); break;
+        case TERN_WEIGHT_Q3_K: tern_quantize_row_q3_k(row, out, t->columns); break;
+        case TERN_WEIGHT_Q5_K: tern_quantize_row_q5_k(row, out, t->columns); break;
+        case TERN_WEIGHT_Q6_K: tern_quantize_row_q6_k(row, out, t->columns); break;
         }
     }
     free(row);

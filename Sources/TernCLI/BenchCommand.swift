@@ -81,7 +81,7 @@ struct BenchCommand: ParsableCommand {
 
 /// Quantization and threads, shared by the commands that load a model.
 struct LoadingOptions: ParsableArguments {
-    @Option(help: "Quantize weights at load: none, q8_0, q4_0, q4_k.") var quantization: Quantization = .none
+    @Option(help: "Quantize weights at load: \(Quantization.names) (q2_k ... q6_k are llama-quantize's mixes).") var quantization: Quantization = .none
     @Option(help: "Compute threads (default: all physical cores).") var threads: Int?
 
     var options: LoadOptions { LoadOptions(quantization: quantization, threads: threads) }
@@ -91,4 +91,6 @@ struct LoadingOptions: ParsableArguments {
     }
 }
 
-extension Quantization: ExpressibleByArgument {}
+extension Quantization: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+}

@@ -9,7 +9,7 @@ struct QuantizeCommand: ParsableCommand {
         commandName: "quantize", abstract: "Write a model folder as a GGUF file (quantized once; llama.cpp reads it too).")
 
     @OptionGroup var model: ModelOption
-    @Option(name: .customLong("type"), help: "Weight type of the linear layers: q8_0, q4_0, q4_k, or none to keep the checkpoint's floats.")
+    @Option(name: .customLong("type"), help: "q8_0, q4_0, q4_k (one type for every linear layer), llama-quantize's mixes q2_k, q3_k_m, q4_k_m, q5_k_m, q6_k, or none to keep the checkpoint's floats.")
     var type: Quantization
     @Option(help: "The GGUF file to write.") var output: String
     @Option(help: "Compute threads (default: all physical cores).") var threads: Int?

@@ -146,7 +146,7 @@ struct ServeCommand: AsyncParsableCommand {
     private func loadingOptions(_ sources: SettingSources) throws -> LoadOptions {
         var options = model.loading.options
         if model.loading.quantization == .none, let name = sources.text(env: "QUANTIZATION", key: "quantization") {
-            guard let quantization = Quantization(rawValue: name) else { throw SettingsError("unknown quantization '\(name)' (none, q8_0, q4_0, q4_k)") }
+            guard let quantization = Quantization(name: name) else { throw SettingsError("unknown quantization '\(name)' (\(Quantization.names))") }
             options.quantization = quantization
         }
         if model.loading.threads == nil, sources.text(env: "THREADS", key: "threads") != nil {

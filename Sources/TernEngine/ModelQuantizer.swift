@@ -18,7 +18,7 @@ public enum ModelQuantizer {
         let tokenizer = try Tokenizer.ggufMetadata(directory: directory)
         var metadata: [(String, GGUFEntry)] = tensors.config.ggufMetadata
         metadata += [("general.name", .string(directory.lastPathComponent)),
-                     ("general.file_type", .uint32(fileType(options.quantization, tensors.plans))),
+                     ("general.file_type", .uint32(options.quantization.fileTypeCode ?? floatFileType(tensors.plans))),
                      ("general.quantization_version", .uint32(2))]
         metadata += generation.ggufMetadata
         metadata += tokenizer
@@ -47,15 +47,9 @@ public enum ModelQuantizer {
         return entries
     }
 
-    /// llama.cpp's file type code for the bulk of the weights.
-    private static func fileType(_ quantization: Quantization, _ plans: [GGUFTensorPlan]) -> UInt32 {
-        switch quantization {
-        case .q8_0: return 7
-        case .q4_0: return 2
-        case .q4_k: return 14
-        case .none:
-            let largest = plans.filter { $0.shape.count == 2 }.max { $0.byteCount < $1.byteCount }?.dtype
-            return largest == .bf16 ? 32 : largest == .f16 ? 1 : 0
-        }
+    /// llama.cpp's file type code of an unquantized file: that of its largest matrix.
+    private static func floatFileType(_ plans: [GGUFTensorPlan]) -> UInt32 {
+        let largest = plans.filter { $0.shape.count == 2 }.max { $0.byteCount < $1.byteCount }?.dtype
+        return largest == .bf16 ? 32 : largest == .f16 ? 1 : 0
     }
 }

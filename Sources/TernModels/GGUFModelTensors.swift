@@ -14,9 +14,9 @@ public struct GGUFModelTensors {
     public init(directory: URL, options: LoadOptions) throws {
         config = try ModelConfig.load(directory: directory)
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
-        let loader = WeightLoader(checkpoint: checkpoint, options: options, compute: Compute(threads: options.threads))
+        let loader = WeightLoader(checkpoint: checkpoint, config: config, options: options, compute: Compute(threads: options.threads))
         var plans: [GGUFTensorPlan] = [], contents: [() -> [UInt8]] = []
-        for (name, role) in Self.tensorNames(config, withLMHead: !loader.lmHeadIsEmbedding(config)) {
+        for (name, role) in Self.tensorNames(config, withLMHead: !loader.lmHeadIsEmbedding) {
             let view = try checkpoint.tensor(name)
             let rotaryHeads = GGUFTensorNames.rotaryHeads(of: name, config: config)
             let matrix: WeightMatrix

@@ -66,6 +66,6 @@ public enum ModelRegistry {
         guard let factory = factories[config.architecture] else {
             throw FormatError("unsupported architecture \(config.architecture)")
         }
-        return try factory(config, WeightLoader(checkpoint: weights, options: options, compute: Compute(threads: options.threads), packing: packing))
+        return try factory(config, WeightLoader(checkpoint: weights, config: config, options: options, compute: Compute(threads: options.threads), packing: packing))
     }
 }

@@ -69,7 +69,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         embedding = try loader.embedding("model.embed_tokens.weight", shape: [config.vocabSize, config.hiddenSize])
         layers = try (0..<config.numHiddenLayers).map { try LlamaLayer(loader, index: $0, config: config) }
         finalNorm = try loadVector(try checkpoint.tensor("model.norm.weight"), length: config.hiddenSize)
-        lmHeadIsEmbedding = loader.lmHeadIsEmbedding(config)
+        lmHeadIsEmbedding = loader.lmHeadIsEmbedding
         if lmHeadIsEmbedding {
             lmHead = embedding
         } else {

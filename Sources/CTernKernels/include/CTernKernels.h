@@ -90,7 +90,16 @@ size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads);
 /// Best read bandwidth in GB/s of `repeats` passes of the pool's threads over `bytes` of memory.
 double tern_measure_read_bandwidth(tern_pool *pool, size_t bytes, int repeats);
 
-/// Converts a [rows x columns] matrix of source_type into a quantized target_type, on the pool.
+// Quantizers of llama-quantize's mix types (quantize_blocks.c); count a multiple of the block.
+void tern_quantize_row_q5_0(const float *x, tern_block_q5_0 *y, size_t count);
+void tern_quantize_row_q5_1(const float *x, tern_block_q5_1 *y, size_t count);
+void tern_quantize_row_q2_k(const float *x, tern_block_q2_k *y, size_t count);
+void tern_quantize_row_q3_k(const float *x, tern_block_q3_k *y, size_t count);
+void tern_quantize_row_q5_k(const float *x, tern_block_q5_k *y, size_t count);
+void tern_quantize_row_q6_k(const float *x, tern_block_q6_k *y, size_t count);
+
+/// Converts a [rows x columns] matrix of source_type into a quantized target_type (Q8_0, Q4_0
+/// or one of the types above), on the pool.
 void tern_quantize_matrix(tern_pool *pool, int source_type, const void *source, int target_type, void *target,
                           size_t rows, size_t columns);
 
