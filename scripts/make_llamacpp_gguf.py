@@ -74,7 +74,7 @@ def main():
     writer.add_feed_forward_length(config["intermediate_size"])
     writer.add_head_count(heads)
     writer.add_head_count_kv(config["num_key_value_heads"])
-    writer.add_rope_freq_base(config["rope_theta"])
+    writer.add_rope_freq_base(config.get("rope_theta", (config.get("rope_parameters") or {}).get("rope_theta", 10000.0)))
     writer.add_layer_norm_rms_eps(config["rms_norm_eps"])
     writer.add_file_type({"F16": 1, "Q8_0": 7, "Q4_0": 2}[kind])
     copy_vocab(writer, os.path.join(SHARED, "ggml-vocab-qwen2.gguf" if arch == "qwen2" else "ggml-vocab-llama-bpe.gguf"))
