@@ -114,35 +114,76 @@ TERN_TARGET static void dot_q8_0x4_t4_avx512(const void *w, const tern_block_q8a
     }
 }
 
-/// The formats the sixteen-row kernel reads, all as 32-weight sub-blocks: unsigned weights q with
-/// a per-row scale and offset, weight = scale * q - offset.
-enum { X16_Q8_0, X16_Q4_0, X16_Q4_K };
-
-/// Sub-block sb of a sixteen-row group: its eight VNNI weight vectors, scales and offsets.
-TERN_TARGET static inline __attribute__((always_inline)) void x16_sub_block(const void *w, int format, size_t sb, __m512i v[8],
-                                                                            __m512 *scale, __m512 *offset) {
+/// Sub-block sb of a sixteen-row group in `layout`: its eight VNNI vectors of unsigned weights
+/// (vectors 0-3 are weights 0-15, vectors 4-7 weights 16-31) and per half a scale and offset:
+/// weight = scale * q - offset.
+TERN_TARGET static inline __attribute__((always_inline)) void x16_sub_block(const void *w, int layout, size_t sb, __m512i v[8],
+                                                                            __m512 scale[2], __m512 offset[2]) {
     const __m512i low = _mm512_set1_epi8(0x0F);
     const uint8_t (*nibbles)[16][4];
-    if (format == X16_Q8_0) {
+    if (layout == TERN_WEIGHT_Q8_0X16) {
         const tern_block_q8_0x16 *b = (const tern_block_q8_0x16 *)w + sb;
         for (int j = 0; j < 8; j++) v[j] = _mm512_loadu_si512(b->qs[j]);
-        *scale = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
-        *offset = _mm512_mul_ps(*scale, _mm512_set1_ps(128.0f));  // stored as w + 128
+        scale[0] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
+        offset[0] = _mm512_mul_ps(scale[0], _mm512_set1_ps(128.0f));  // stored as w + 128
         return;
     }
-    if (format == X16_Q4_0) {
+    if (layout == TERN_WEIGHT_Q4_0X16) {
         const tern_block_q4_0x16 *b = (const tern_block_q4_0x16 *)w + sb;
         nibbles = b->qs;
-        *scale = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
-        *offset = _mm512_mul_ps(*scale, _mm512_set1_ps(8.0f));  // q = w / d + 8
-    } else {
-        const tern_block_q4_kx16 *b = (const tern_block_q4_kx16 *)w + sb / 8;
+        scale[0] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
+        offset[0] = _mm512_mul_ps(scale[0], _mm512_set1_ps(8.0f));  // q = w / d + 8
+    } else if (layout == TERN_WEIGHT_Q4_1X16) {
+        const tern_block_q4_1x16 *b = (const tern_block_q4_1x16 *)w + sb;
+        nibbles = b->qs;
+        scale[0] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
+        offset[0] = _mm512_sub_ps(_mm512_setzero_ps(), _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->m)));
+    } else if (layout == TERN_WEIGHT_Q6_KX16) {
+        const tern_block_q6_kx16 *b = (const tern_block_q6_kx16 *)w + sb / 8;
         size_t j = sb % 8;
         nibbles = b->qs[j];
         __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->d));
-        __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)b->dmin));
-        *scale = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)b->scales[j]))));
-        *offset = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)b->mins[j]))));
+        for (int h = 0; h < 2; h++) {
+            scale[h] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)b->scales[2 * j + h]))));
+            offset[h] = _mm512_mul_ps(scale[h], _mm512_set1_ps(32.0f));  // q = w / scale + 32
+        }
+        // Top two bits of vector v at bits 2(v % 4) of plane v / 4, moved to bits 4-5.
+        const __m512i top = _mm512_set1_epi8(0x30);
+        for (int p = 0; p < 2; p++) {
+            __m512i plane = _mm512_loadu_si512(b->high[j][p]);
+            for (int u = 0; u < 4; u++) {
+                __m512i bits = u == 0 ? _mm512_slli_epi16(plane, 4) : u == 1 ? _mm512_slli_epi16(plane, 2) : u == 2 ? plane : _mm512_srli_epi16(plane, 2);
+                __m512i quad = _mm512_loadu_si512(nibbles[u]);
+                __m512i q = p == 0 ? _mm512_and_si512(quad, low) : _mm512_and_si512(_mm512_srli_epi16(quad, 4), low);
+                v[4 * p + u] = _mm512_ternarylogic_epi32(q, bits, top, 0xF8);  // q | (bits & top)
+            }
+        }
+        return;
+    } else {
+        // Q4_K and Q5_K: the same scales, mins and nibbles; Q5_K adds a plane of fifth bits.
+        const tern_block_q4_kx16 *b4 = (const tern_block_q4_kx16 *)w + sb / 8;
+        const tern_block_q5_kx16 *b5 = (const tern_block_q5_kx16 *)w + sb / 8;
+        int five = layout == TERN_WEIGHT_Q5_KX16;
+        size_t j = sb % 8;
+        nibbles = five ? b5->qs[j] : b4->qs[j];
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(five ? b5->d : b4->d)));
+        __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(five ? b5->dmin : b4->dmin)));
+        const uint8_t *scales = five ? b5->scales[j] : b4->scales[j], *mins = five ? b5->mins[j] : b4->mins[j];
+        scale[0] = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)scales))));
+        offset[0] = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)mins))));
+        if (five) {
+            // Bit v of each byte of the plane is vector v's fifth bit, moved to bit 4.
+            __m512i plane = _mm512_loadu_si512(b5->high[j]);
+            const __m512i fifth = _mm512_set1_epi8(0x10);
+            for (int u = 0; u < 4; u++) {
+                __m512i quad = _mm512_loadu_si512(nibbles[u]);
+                __m512i lo_bits = _mm512_slli_epi16(plane, 4 - u);  // vector u: bit u to bit 4
+                __m512i hi_bits = _mm512_srli_epi16(plane, u);      // vector u + 4: bit u + 4 to bit 4
+                v[u] = _mm512_ternarylogic_epi32(_mm512_and_si512(quad, low), lo_bits, fifth, 0xF8);
+                v[u + 4] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(quad, 4), low), hi_bits, fifth, 0xF8);
+            }
+            return;
+        }
     }
     for (int j = 0; j < 4; j++) {
         __m512i packed = _mm512_loadu_si512(nibbles[j]);
@@ -153,15 +194,27 @@ TERN_TARGET static inline __attribute__((always_inline)) void x16_sub_block(cons
 
 #define PREFETCH_SUB_BLOCKS 4
 
+/// Bytes of one 32-weight sub-block of sixteen rows.
+static inline size_t x16_sub_block_bytes(int layout) {
+    switch (layout) {
+    case TERN_WEIGHT_Q8_0X16: return sizeof(tern_block_q8_0x16);
+    case TERN_WEIGHT_Q4_0X16: return sizeof(tern_block_q4_0x16);
+    case TERN_WEIGHT_Q4_1X16: return sizeof(tern_block_q4_1x16);
+    case TERN_WEIGHT_Q4_KX16: return sizeof(tern_block_q4_kx16) / 8;
+    case TERN_WEIGHT_Q5_KX16: return sizeof(tern_block_q5_kx16) / 8;
+    default: return sizeof(tern_block_q6_kx16) / 8;
+    }
+}
+
 /// T tokens (1-16) against sixteen packed rows: every lane is one row, so a sub-block is eight
 /// VNNI products per token with no shuffles or lane sums. The weights are the unsigned operand;
-/// their offset times sum(a) per sub-block is subtracted with the activation block's stored sum s.
-TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const void *w, int format, const tern_block_q8a *x,
+/// their offset times sum(a) per sub-block is subtracted with the activation block's stored sums
+/// (per half where a layout has a scale per sixteen weights).
+TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const void *w, int layout, const tern_block_q8a *x,
                                                                        size_t stride, size_t sub_blocks, const int T, float *out,
                                                                        size_t out_stride) {
-    // Bytes per sub-block of sixteen rows, to prefetch the weights a few sub-blocks ahead.
-    size_t stride_bytes = format == X16_Q8_0 ? sizeof(tern_block_q8_0x16)
-        : format == X16_Q4_0 ? sizeof(tern_block_q4_0x16) : sizeof(tern_block_q4_kx16) / 8;
+    const int halves = layout == TERN_WEIGHT_Q6_KX16;
+    size_t stride_bytes = x16_sub_block_bytes(layout);
     __m512 acc[16];
 #pragma clang loop unroll(full)
     for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
@@ -172,38 +225,67 @@ TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const voi
             for (size_t line = 0; line < stride_bytes; line += 64)
                 _mm_prefetch((const char *)w + (sb + PREFETCH_SUB_BLOCKS) * stride_bytes + line, _MM_HINT_T0);
         __m512i v[8];
-        __m512 scale, offset;
-        x16_sub_block(w, format, sb, v, &scale, &offset);
+        __m512 scale[2], offset[2];
+        x16_sub_block(w, layout, sb, v, scale, offset);
 #pragma clang loop unroll(full)
         for (int t = 0; t < T; t++) {
             const tern_block_q8a *a = x + t * stride + sb;
             const int32_t *quads = (const int32_t *)a->qs;
-            __m512i sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(quads[0]));
-            for (int j = 1; j < 8; j++) sum = _mm512_dpbusd_epi32(sum, v[j], _mm512_set1_epi32(quads[j]));
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(scale, _mm512_set1_ps(a->d)), acc[t]);
-            acc[t] = _mm512_fnmadd_ps(offset, _mm512_set1_ps(a->s), acc[t]);
+            __m512 da = _mm512_set1_ps(a->d);
+            if (halves) {
+                __m512i low = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(quads[0]));
+                __m512i high = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[4], _mm512_set1_epi32(quads[4]));
+                for (int j = 1; j < 4; j++) {
+                    low = _mm512_dpbusd_epi32(low, v[j], _mm512_set1_epi32(quads[j]));
+                    high = _mm512_dpbusd_epi32(high, v[j + 4], _mm512_set1_epi32(quads[j + 4]));
+                }
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(low), _mm512_mul_ps(scale[0], da), acc[t]);
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(high), _mm512_mul_ps(scale[1], da), acc[t]);
+                acc[t] = _mm512_fnmadd_ps(offset[0], _mm512_set1_ps(a->s_low), acc[t]);
+                acc[t] = _mm512_fnmadd_ps(offset[1], _mm512_set1_ps(a->s - a->s_low), acc[t]);
+            } else {
+                __m512i sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), v[0], _mm512_set1_epi32(quads[0]));
+                for (int j = 1; j < 8; j++) sum = _mm512_dpbusd_epi32(sum, v[j], _mm512_set1_epi32(quads[j]));
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(scale[0], da), acc[t]);
+                acc[t] = _mm512_fnmadd_ps(offset[0], _mm512_set1_ps(a->s), acc[t]);
+            }
         }
     }
 #pragma clang loop unroll(full)
     for (int t = 0; t < T; t++) _mm512_storeu_ps(out + t * out_stride, acc[t]);
 }
 
-#define X16_CASE(n) case n: x16_tile(w, format, x, stride, blocks, n, out, out_stride); break;
-#define X16_KERNEL(name, kind)                                                                                     \
+#define X16_CASE(n) case n: x16_tile(w, layout, x, stride, blocks, n, out, out_stride); break;
+#define X16_KERNEL(name, LAYOUT)                                                                                   \
     TERN_TARGET static void name(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out,   \
                                  size_t out_stride) {                                                            \
         size_t blocks = count / TERN_QK;                                                                         \
-        const int format = kind;                                                                                 \
+        const int layout = LAYOUT;                                                                               \
         switch (tokens) {                                                                                        \
         X16_CASE(1) X16_CASE(2) X16_CASE(3) X16_CASE(4) X16_CASE(5) X16_CASE(6) X16_CASE(7) X16_CASE(8)         \
         X16_CASE(9) X16_CASE(10) X16_CASE(11) X16_CASE(12) X16_CASE(13) X16_CASE(14) X16_CASE(15)               \
-        default: x16_tile(w, format, x, stride, blocks, 16, out, out_stride); break;                                             \
+        default: x16_tile(w, layout, x, stride, blocks, 16, out, out_stride); break;                             \
         }                                                                                                        \
     }
 
-X16_KERNEL(dot_q8_0x16_avx512, X16_Q8_0)
-X16_KERNEL(dot_q4_0x16_avx512, X16_Q4_0)
-X16_KERNEL(dot_q4_kx16_avx512, X16_Q4_K)
+X16_KERNEL(dot_q8_0x16_avx512, TERN_WEIGHT_Q8_0X16)
+X16_KERNEL(dot_q4_0x16_avx512, TERN_WEIGHT_Q4_0X16)
+X16_KERNEL(dot_q4_1x16_avx512, TERN_WEIGHT_Q4_1X16)
+X16_KERNEL(dot_q4_kx16_avx512, TERN_WEIGHT_Q4_KX16)
+X16_KERNEL(dot_q5_kx16_avx512, TERN_WEIGHT_Q5_KX16)
+X16_KERNEL(dot_q6_kx16_avx512, TERN_WEIGHT_Q6_KX16)
+
+TERN_TARGET static void dot_x16_avx512(int layout, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens,
+                                       float *out, size_t out_stride) {
+    switch (layout) {
+    case TERN_WEIGHT_Q8_0X16: dot_q8_0x16_avx512(w, x, stride, count, tokens, out, out_stride); break;
+    case TERN_WEIGHT_Q4_0X16: dot_q4_0x16_avx512(w, x, stride, count, tokens, out, out_stride); break;
+    case TERN_WEIGHT_Q4_1X16: dot_q4_1x16_avx512(w, x, stride, count, tokens, out, out_stride); break;
+    case TERN_WEIGHT_Q4_KX16: dot_q4_kx16_avx512(w, x, stride, count, tokens, out, out_stride); break;
+    case TERN_WEIGHT_Q5_KX16: dot_q5_kx16_avx512(w, x, stride, count, tokens, out, out_stride); break;
+    default: dot_q6_kx16_avx512(w, x, stride, count, tokens, out, out_stride); break;
+    }
+}
 
 /// T tokens (1-16) against sixteen interleaved 16-bit rows: each column of the group is one vector
 /// of sixteen weights, multiplied by each token's activation broadcast. One token alone keeps four
@@ -321,7 +403,7 @@ const tern_kernel_table *tern_kernels_avx512(void) {
     static const tern_kernel_table table = {
         "avx512", dot1_f32_avx512, dot1_f16_avx512, dot1_bf16_avx512, dot_q8_0_avx512, dot_q4_0_avx512, dot_q4_k_avx512, dot4_q8_0_avx512, dot4_q4_0_avx512,
         dot_q4_0x4_avx512, dot_q8_0x4_avx512, dot_q4_0x4_t4_avx512, dot_q8_0x4_t4_avx512,
-        dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512, dot_q8_0x16_avx512, dot_q4_0x16_avx512, dot_q4_kx16_avx512,
+        dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512, dot_x16_avx512,
         dot_f16x16_avx512, dot_bf16x16_avx512, dot_unpacked_avx512,
     };
     int ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")

@@ -92,7 +92,7 @@ static float dot_q4_k_neon(const void *w, const tern_block_q8a *x, size_t count)
 
 const tern_kernel_table *tern_kernels_neon(void) {
     static const tern_kernel_table table = {
-        "neon", dot_f32_neon, dot_f16_neon, dot_bf16_neon, dot_q8_0_neon, dot_q4_0_neon, dot_q4_k_neon, 0, 0, tern_dot_q4_0x4_scalar, tern_dot_q8_0x4_scalar, 0, 0, 0, 0, 0, tern_dot_q8_0x16_scalar, tern_dot_q4_0x16_scalar, tern_dot_q4_kx16_scalar,
+        "neon", dot_f32_neon, dot_f16_neon, dot_bf16_neon, dot_q8_0_neon, dot_q4_0_neon, dot_q4_k_neon, 0, 0, tern_dot_q4_0x4_scalar, tern_dot_q8_0x4_scalar, 0, 0, 0, 0, 0, tern_dot_x16_scalar,
         tern_dot_f16x16_scalar, tern_dot_bf16x16_scalar, tern_dot_unpacked_scalar,
     };
     return &table;

@@ -89,6 +89,6 @@ void tern_dot_unpacked_scalar(int type, const void *w, const tern_block_q8a *x, 
 }
 
 const tern_kernel_table tern_kernels_scalar = {
-    "scalar", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4_k, 0, 0, tern_dot_q4_0x4_scalar, tern_dot_q8_0x4_scalar, 0, 0, 0, 0, 0, tern_dot_q8_0x16_scalar, tern_dot_q4_0x16_scalar, tern_dot_q4_kx16_scalar,
+    "scalar", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4_k, 0, 0, tern_dot_q4_0x4_scalar, tern_dot_q8_0x4_scalar, 0, 0, 0, 0, 0, tern_dot_x16_scalar,
         tern_dot_f16x16_scalar, tern_dot_bf16x16_scalar, tern_dot_unpacked_scalar,
 };

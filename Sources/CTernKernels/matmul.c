@@ -29,7 +29,8 @@ static int is_sixteen_halves(int type) {
 }
 
 static int is_sixteen_rows(int type) {
-    return type == TERN_WEIGHT_Q8_0X16 || type == TERN_WEIGHT_Q4_0X16 || type == TERN_WEIGHT_Q4_KX16 || is_sixteen_halves(type);
+    return type == TERN_WEIGHT_Q8_0X16 || type == TERN_WEIGHT_Q4_0X16 || type == TERN_WEIGHT_Q4_1X16 || type == TERN_WEIGHT_Q4_KX16
+        || type == TERN_WEIGHT_Q5_KX16 || type == TERN_WEIGHT_Q6_KX16 || is_sixteen_halves(type);
 }
 
 static int is_interleaved(int type) {
@@ -98,8 +99,6 @@ static void row_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, s
 static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq) {
     size_t group_bytes = 16 * tern_quant_row_bytes(mat->type, t->k);
     tern_dot_x16_f_fn dot_f = mat->type == TERN_WEIGHT_F16X16 ? t->kernels->dot_f16x16 : t->kernels->dot_bf16x16;
-    tern_dot_x16_fn dot_q = mat->type == TERN_WEIGHT_Q8_0X16 ? t->kernels->dot_q8_0x16
-        : mat->type == TERN_WEIGHT_Q4_0X16 ? t->kernels->dot_q4_0x16 : t->kernels->dot_q4_kx16;
     for (size_t r = first; r < last; r += 16) {
         const char *group = (const char *)mat->weights + (r / 16) * group_bytes;
         for (size_t i = 0; i < t->n; i += 16) {
@@ -107,7 +106,7 @@ static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat,
             float *out = mat->out + i * mat->rows + r;
             if (is_sixteen_halves(mat->type) && t->n == 1) dot_f(group, t->x, t->k, 1, t->k, 1, out, mat->rows);
             else if (is_sixteen_halves(mat->type)) dot_f(group, t->xt + i * t->k, 1, 16, t->k, tokens, out, mat->rows);
-            else dot_q(group, xq + i * t->blocks, t->blocks, t->k, tokens, out, mat->rows);
+            else t->kernels->dot_x16(mat->type, group, xq + i * t->blocks, t->blocks, t->k, tokens, out, mat->rows);
         }
     }
 }

@@ -10,6 +10,9 @@ size_t tern_quant_row_bytes(int type, size_t count) {
     case TERN_WEIGHT_Q4_0: case TERN_WEIGHT_Q4_0X4: case TERN_WEIGHT_Q4_0X16: return count / TERN_QK * sizeof(tern_block_q4_0);
     case TERN_WEIGHT_Q4_K: return count / TERN_QK_K * sizeof(tern_block_q4_k);
     case TERN_WEIGHT_Q4_KX16: return count / TERN_QK_K * (sizeof(tern_block_q4_kx16) / 16);
+    case TERN_WEIGHT_Q4_1X16: return count / TERN_QK * (sizeof(tern_block_q4_1x16) / 16);
+    case TERN_WEIGHT_Q5_KX16: return count / TERN_QK_K * (sizeof(tern_block_q5_kx16) / 16);
+    case TERN_WEIGHT_Q6_KX16: return count / TERN_QK_K * (sizeof(tern_block_q6_kx16) / 16);
     case TERN_WEIGHT_F32: return count * 4;
     case TERN_WEIGHT_F16: case TERN_WEIGHT_BF16: case TERN_WEIGHT_F16X16: case TERN_WEIGHT_BF16X16: return count * 2;
     default: return count / tern_unpacked_block_weights(type) * tern_unpacked_block_bytes(type);
@@ -57,14 +60,20 @@ void tern_quantize_row_q8a(const float *x, tern_block_q8a *y, size_t count) {
         float amax = 0;
         for (int i = 0; i < TERN_QK / 2; i++) amax = lanes[i] > amax ? lanes[i] : amax;
         float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
-        int sum = 0;
-        for (int i = 0; i < TERN_QK; i++) {
+        int low = 0, high = 0;
+        for (int i = 0; i < TERN_QK / 2; i++) {
             int q = (int)rintf(x[i] * id);
             y[b].qs[i] = (int8_t)q;
-            sum += q;
+            low += q;
+        }
+        for (int i = TERN_QK / 2; i < TERN_QK; i++) {
+            int q = (int)rintf(x[i] * id);
+            y[b].qs[i] = (int8_t)q;
+            high += q;
         }
         y[b].d = d;
-        y[b].s = d * (float)sum;
+        y[b].s = d * (float)(low + high);
+        y[b].s_low = d * (float)low;
     }
 }
 
@@ -130,6 +139,7 @@ static void quantize_matrix_part(void *context, int thread, int threads) {
         case TERN_WEIGHT_Q8_0: tern_quantize_row_q8_0(row, out, t->columns); break;
         case TERN_WEIGHT_Q4_0: tern_quantize_row_q4_0(row, out, t->columns); break;
         case TERN_WEIGHT_Q4_K: tern_quantize_row_q4_k(row, out, t->columns); break;
+        case TERN_WEIGHT_Q4_1: tern_quantize_row_q4_1(row, out, t->columns); break;
         case TERN_WEIGHT_Q5_0: tern_quantize_row_q5_0(row, out, t->columns); break;
         case TERN_WEIGHT_Q5_1: tern_quantize_row_q5_1(row, out, t->columns); break;
         case TERN_WEIGHT_Q2_K: tern_quantize_row_q2_k(row, out, t->columns); break;

@@ -1,5 +1,5 @@
-// Quantizers for the GGUF block types of llama-quantize's mixes (Q5_0, Q5_1, Q2_K, Q3_K, Q4_K,
-// Q5_K, Q6_K). Q5_0 and Q5_1 use the formats' plain range formulas. The K types fit each
+// Quantizers for the GGUF block types of llama-quantize's mixes (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K,
+// Q4_K, Q5_K, Q6_K). Q4_1, Q5_0 and Q5_1 use the formats' plain range formulas. The K types fit each
 // sub-block's scale (and offset) by least squares over a few starting points, quantize those
 // against the super-block's f16 scales, then assign the weights again with the stored scales.
 #include "CTernKernels.h"
@@ -106,6 +106,20 @@ void tern_quantize_row_q5_0(const float *x, tern_block_q5_0 *y, size_t count) {
             high |= (uint32_t)(q >> 4) << i;
         }
         memcpy(y[b].qh, &high, 4);
+    }
+}
+
+void tern_quantize_row_q4_1(const float *x, tern_block_q4_1 *y, size_t count) {
+    for (size_t b = 0; b < count / TERN_QK; b++, x += TERN_QK) {
+        float low = x[0], top = x[0];
+        for (int i = 1; i < TERN_QK; i++) { low = fminf(low, x[i]); top = fmaxf(top, x[i]); }
+        float d = (top - low) / 15.0f, id = d ? 1.0f / d : 0.0f;
+        y[b].d = tern_f32_to_f16(d);
+        y[b].m = tern_f32_to_f16(low);
+        for (int i = 0; i < TERN_QK / 2; i++) {
+            int lo = clamp_int((int)((x[i] - low) * id + 0.5f), 0, 15), hi = clamp_int((int)((x[i + 16] - low) * id + 0.5f), 0, 15);
+            y[b].qs[i] = (uint8_t)(lo | hi << 4);
+        }
     }
 }
 

@@ -25,7 +25,8 @@ import TernFormats
         let compute = Compute(threads: 1)
         values.withUnsafeBytes { source in
             bytes.withUnsafeMutableBytes { target in
-                if let base = [WeightType.q4_0x4: WeightType.q4_0, .q8_0x4: .q8_0, .q8_0x16: .q8_0, .q4_0x16: .q4_0, .q4_kx16: .q4_k, .f16x16: .f16, .bf16x16: .bf16][type] {
+                if let base = [WeightType.q4_0x4: WeightType.q4_0, .q8_0x4: .q8_0, .q8_0x16: .q8_0, .q4_0x16: .q4_0, .q4_kx16: .q4_k, .f16x16: .f16, .bf16x16: .bf16,
+                                 .q4_1x16: .q4_1, .q5_kx16: .q5_k, .q6_kx16: .q6_k][type] {
                     let plain = Self.matrix(base, rows: rows, columns: columns, seed: seed)
                     tern_interleave_rows(compute.pool, base.rawValue, type.rawValue, plain, target.baseAddress, rows, columns)
                 } else if type.isQuantized {
@@ -60,6 +61,8 @@ import TernFormats
             (.f32, 1, 1), (.f32, 3, 37), (.f16, 17, 45), (.bf16, 5, 33), (.f16, 1, 8), (.bf16, 7, 7),
             (.q8_0, 1, 32), (.q8_0, 17, 96), (.q4_0, 3, 32), (.q4_0, 19, 160), (.q4_k, 1, 256), (.q4_k, 5, 512),
             (.q4_0x4, 4, 32), (.q4_0x4, 12, 96), (.q8_0x4, 4, 64), (.q8_0x4, 20, 160), (.q8_0x16, 16, 32), (.q8_0x16, 48, 160), (.q4_0x16, 16, 64), (.q4_0x16, 32, 96), (.q4_kx16, 16, 256), (.q4_kx16, 32, 512), (.f16x16, 16, 37), (.bf16x16, 32, 45),
+            (.q4_1, 5, 64), (.q5_k, 3, 512), (.q6_k, 7, 256), (.q4_1x16, 16, 64), (.q4_1x16, 32, 96), (.q5_kx16, 16, 256), (.q5_kx16, 32, 512),
+            (.q6_kx16, 16, 256), (.q6_kx16, 48, 512),
         ]
         for (type, rows, columns) in shapes {
             let weights = Self.matrix(type, rows: rows, columns: columns, seed: UInt64(rows * 1000 + columns))
@@ -174,13 +177,32 @@ import TernFormats
     }
 
     @Test func interleavedRowsReadBackAsThePlainRows() {
-        for (plain, interleaved) in [(WeightType.q4_0, WeightType.q4_0x4), (.q8_0, .q8_0x4), (.q8_0, .q8_0x16), (.q4_0, .q4_0x16), (.q4_k, .q4_kx16), (.f16, .f16x16), (.bf16, .bf16x16)] {
+        for (plain, interleaved) in [(WeightType.q4_0, WeightType.q4_0x4), (.q8_0, .q8_0x4), (.q8_0, .q8_0x16), (.q4_0, .q4_0x16), (.q4_k, .q4_kx16), (.f16, .f16x16), (.bf16, .bf16x16),
+                                     (.q4_1, .q4_1x16), (.q5_k, .q5_kx16), (.q6_k, .q6_kx16)] {
             let a = Self.matrix(plain, rows: 16, columns: 256, seed: 11), b = Self.matrix(interleaved, rows: 16, columns: 256, seed: 11)
             for row in 0..<16 {
                 var x = [Float](repeating: 0, count: 256), y = [Float](repeating: 1, count: 256)
                 tern_matrix_row(plain.rawValue, a, row, 256, &x)
                 tern_matrix_row(interleaved.rawValue, b, row, 256, &y)
                 #expect(x == y, "\(interleaved) row \(row)")
+            }
+        }
+    }
+
+    /// The sixteen-row products (their own reference kernel included) equal the plain layout's,
+    /// which another kernel computes: offsets and per-sixteen scales are applied the same way.
+    @Test func sixteenRowProductsEqualThePlainLayouts() {
+        defer { tern_set_kernel_path("auto") }
+        for (plain, packed) in [(WeightType.q4_1, WeightType.q4_1x16), (.q4_k, .q4_kx16), (.q5_k, .q5_kx16), (.q6_k, .q6_kx16)] {
+            let (rows, columns, tokens) = (32, 512, 5)
+            let a = Self.matrix(plain, rows: rows, columns: columns, seed: 13), b = Self.matrix(packed, rows: rows, columns: columns, seed: 13)
+            let x = Self.random(tokens * columns, seed: 21)
+            for path in Self.paths {
+                #expect(tern_set_kernel_path(path) == 0)
+                let want = Self.matmul(plain, a, rows: rows, columns: columns, x: x, tokens: tokens, threads: 1)
+                let got = Self.matmul(packed, b, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
+                let worst = zip(want, got).map { abs($0 - $1) }.max()!
+                #expect(worst <= 1e-4 * max(1, want.map(abs).max()!), "\(packed) \(path): \(worst)")
             }
         }
     }

@@ -38,6 +38,11 @@ enum tern_weight_type {
     TERN_WEIGHT_IQ4_XS = 21,
     // In memory only: asymmetric 8-bit checkpoints (GPTQ int8 with zero points), tern_block_q8_0m.
     TERN_WEIGHT_Q8_0M = 22,
+    // Q4_1 / Q5_K / Q6_K with sixteen rows packed for VNNI (tern_block_q4_1x16, tern_block_q5_kx16,
+    // tern_block_q6_kx16), where AVX-512 VNNI runs them.
+    TERN_WEIGHT_Q4_1X16 = 23,
+    TERN_WEIGHT_Q5_KX16 = 24,
+    TERN_WEIGHT_Q6_KX16 = 25,
 };
 
 #include "tern_quant.h"
@@ -91,6 +96,7 @@ size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads);
 double tern_measure_read_bandwidth(tern_pool *pool, size_t bytes, int repeats);
 
 // Quantizers of llama-quantize's mix types (quantize_blocks.c); count a multiple of the block.
+void tern_quantize_row_q4_1(const float *x, tern_block_q4_1 *y, size_t count);
 void tern_quantize_row_q5_0(const float *x, tern_block_q5_0 *y, size_t count);
 void tern_quantize_row_q5_1(const float *x, tern_block_q5_1 *y, size_t count);
 void tern_quantize_row_q2_k(const float *x, tern_block_q2_k *y, size_t count);

@@ -16,10 +16,10 @@ typedef void (*tern_dot_x4_fn)(const void *w, const tern_block_q8a *x, size_t co
 /// Four interleaved weight rows against four activation rows (x, x + stride, ...): out[token * 4 + row].
 typedef void (*tern_dot_x4_t4_fn)(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float out[16]);
 
-/// Sixteen packed Q8_0, Q4_0 or Q4_K rows against `tokens` (1-16) activation rows (x, x + stride, ...):
-/// out[token * out_stride + row].
-typedef void (*tern_dot_x16_fn)(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out,
-                                size_t out_stride);
+/// Sixteen rows packed for VNNI in `layout` (Q8_0X16, Q4_0X16, Q4_1X16, Q4_KX16, Q5_KX16 or Q6_KX16)
+/// against `tokens` (1-16) activation rows (x, x + stride, ...): out[token * out_stride + row].
+typedef void (*tern_dot_x16_fn)(int layout, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens,
+                                float *out, size_t out_stride);
 
 /// Sixteen interleaved F16 or BF16 rows against `tokens` (1-16) f32 activation rows, element i of
 /// token t at x[t * token_step + i * column_step]: out[token * out_stride + row].
@@ -43,7 +43,7 @@ typedef struct {
     tern_dot_x4_fn dot_q4_0x4, dot_q8_0x4;
     tern_dot_x4_t4_fn dot_q4_0x4_t4, dot_q8_0x4_t4;
     tern_dot4x4_f_fn dot4x4_f32, dot4x4_f16, dot4x4_bf16;
-    tern_dot_x16_fn dot_q8_0x16, dot_q4_0x16, dot_q4_kx16;
+    tern_dot_x16_fn dot_x16;
     tern_dot_x16_f_fn dot_f16x16, dot_bf16x16;
     tern_dot_unpacked_fn dot_unpacked;
 } tern_kernel_table;
@@ -54,9 +54,8 @@ typedef struct {
 // The reference four-row kernels, which paths without their own use too.
 void tern_dot_q4_0x4_scalar(const void *w, const tern_block_q8a *x, size_t count, float out[4]);
 void tern_dot_q8_0x4_scalar(const void *w, const tern_block_q8a *x, size_t count, float out[4]);
-void tern_dot_q8_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out, size_t out_stride);
-void tern_dot_q4_0x16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out, size_t out_stride);
-void tern_dot_q4_kx16_scalar(const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out, size_t out_stride);
+void tern_dot_x16_scalar(int layout, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out,
+                         size_t out_stride);
 void tern_dot_f16x16_scalar(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, float *out,
                             size_t out_stride);
 void tern_dot_unpacked_scalar(int type, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out);

@@ -61,10 +61,38 @@ typedef struct {
     uint8_t qs[8][TERN_QK / 8][16][4];
 } tern_block_q4_kx16;
 
-/// An activation block: 32 signed bytes with their scale, and the scale times their sum.
+/// Block k of sixteen Q4_1 rows packed for VNNI: nibbles as tern_block_q4_0x16. Weight = d * q + m.
+typedef struct {
+    uint16_t d[16], m[16];
+    uint8_t qs[TERN_QK / 8][16][4];
+} tern_block_q4_1x16;
+
+/// Super-block k of sixteen Q5_K rows: tern_block_q4_kx16's fields, and per sub-block the fifth
+/// bits: bit v of byte i of lane r belongs to the weight in byte i of lane r of VNNI vector v (the
+/// low nibbles of qs[j] are vectors 0-3, the high nibbles vectors 4-7).
+typedef struct {
+    uint16_t d[16], dmin[16];
+    uint8_t scales[8][16], mins[8][16];
+    uint8_t qs[8][TERN_QK / 8][16][4];
+    uint8_t high[8][16][4];
+} tern_block_q5_kx16;
+
+/// Super-block k of sixteen Q6_K rows: the rows' scales d, the sixteen-weight scales (half h of
+/// sub-block j at scales[2j + h]), each sub-block's low four bits as tern_block_q4_0x16 and its top
+/// two bits: bits 2(v % 4)..2(v % 4) + 1 of high[j][v / 4] belong to VNNI vector v. Weight = d * scale * (q - 32).
+typedef struct {
+    uint16_t d[16];
+    int8_t scales[16][16];
+    uint8_t qs[8][TERN_QK / 8][16][4];
+    uint8_t high[8][2][16][4];
+} tern_block_q6_kx16;
+
+/// An activation block: 32 signed bytes with their scale, the scale times their sum, and the
+/// scale times the sum of the first sixteen (for weights with a scale per sixteen).
 typedef struct {
     float d;
     float s;
+    float s_low;
     int8_t qs[TERN_QK];
 } tern_block_q8a;
 
