@@ -129,8 +129,7 @@ TERN_TARGET static void TERN_FN(unpack_iq4_xs, TERN_SUFFIX)(const void *block, t
         __m128i packed = _mm_loadu_si128((const __m128i *)(b->qs + 16 * j));
         _mm_storeu_si128((__m128i *)(u->q + 32 * j), _mm_shuffle_epi8(table, _mm_and_si128(packed, low)));
         _mm_storeu_si128((__m128i *)(u->q + 32 * j + 16), _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(packed, 4), low)));
-        int scale_low = (b->scales_l[j / 2] >> (4 * (j % 2))) & 0xF, scale_high = (b->scales_h >> (2 * j)) & 3;
-        scale[j] = d * ((scale_low | scale_high << 4) - 32);
+        scale[j] = d * tern_iq4xs_scale(b, j);
     }
     tern_set_scales(u, 8, scale, zero);
 }

@@ -2,7 +2,7 @@
 // pool. Several matrices that read the same input (q/k/v, gate/up) run as one task, so a layer
 // needs few dispatches. Activations are quantized once for the quantized types: by each thread
 // for itself when there are few tokens (no extra barrier), else in a parallel pass first.
-#include "CTernKernels.h"
+#include "packed16.h"
 #include <stdatomic.h>
 
 #define ROW_TILE 16
@@ -29,8 +29,7 @@ static int is_sixteen_halves(int type) {
 }
 
 static int is_sixteen_rows(int type) {
-    return type == TERN_WEIGHT_Q8_0X16 || type == TERN_WEIGHT_Q4_0X16 || type == TERN_WEIGHT_Q4_1X16 || type == TERN_WEIGHT_Q4_KX16
-        || type == TERN_WEIGHT_Q5_KX16 || type == TERN_WEIGHT_Q6_KX16 || is_sixteen_halves(type);
+    return tern_is_packed16(type) || is_sixteen_halves(type);
 }
 
 static int is_interleaved(int type) {

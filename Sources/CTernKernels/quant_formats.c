@@ -13,6 +13,12 @@ size_t tern_quant_row_bytes(int type, size_t count) {
     case TERN_WEIGHT_Q4_1X16: return count / TERN_QK * (sizeof(tern_block_q4_1x16) / 16);
     case TERN_WEIGHT_Q5_KX16: return count / TERN_QK_K * (sizeof(tern_block_q5_kx16) / 16);
     case TERN_WEIGHT_Q6_KX16: return count / TERN_QK_K * (sizeof(tern_block_q6_kx16) / 16);
+    case TERN_WEIGHT_Q5_0X16: return count / TERN_QK * (sizeof(tern_block_q5_0x16) / 16);
+    case TERN_WEIGHT_Q5_1X16: return count / TERN_QK * (sizeof(tern_block_q5_1x16) / 16);
+    case TERN_WEIGHT_IQ4_NLX16: return count / TERN_QK * (sizeof(tern_block_iq4_nlx16) / 16);
+    case TERN_WEIGHT_IQ4_XSX16: return count / TERN_QK_K * (sizeof(tern_block_iq4_xsx16) / 16);
+    case TERN_WEIGHT_Q3_KX16: return count / TERN_QK_K * (sizeof(tern_block_q3_kx16) / 16);
+    case TERN_WEIGHT_Q2_KX16: return count / TERN_QK_K * (sizeof(tern_block_q2_kx16) / 16);
     case TERN_WEIGHT_F32: return count * 4;
     case TERN_WEIGHT_F16: case TERN_WEIGHT_BF16: case TERN_WEIGHT_F16X16: case TERN_WEIGHT_BF16X16: return count * 2;
     default: return count / tern_unpacked_block_weights(type) * tern_unpacked_block_bytes(type);

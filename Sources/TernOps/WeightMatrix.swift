@@ -7,15 +7,15 @@ import TernFormats
 public enum WeightType: Int32, Sendable, CaseIterable {
     case f32 = 0, f16 = 1, bf16 = 2, q8_0 = 3, q4_0 = 4, q4_k = 5
     /// In memory only, for speed: Q4_0 / Q8_0 with four rows interleaved block by block, and
-    /// Q8_0 / Q4_0 / Q4_K / F16 / BF16 (and below Q4_1 / Q5_K / Q6_K) with sixteen rows side by
+    /// Q8_0 / Q4_0 / Q4_K / F16 / BF16 (and below the other block types) with sixteen rows side by
     /// side (one vector lane per row).
     case q4_0x4 = 6, q8_0x4 = 7, q8_0x16 = 8, q4_0x16 = 9, q4_kx16 = 10, f16x16 = 11, bf16x16 = 12
     /// The other GGUF block types, read by unpacking each block in the kernels.
     case q4_1 = 13, q5_0 = 14, q5_1 = 15, q2_k = 16, q3_k = 17, q5_k = 18, q6_k = 19, iq4_nl = 20, iq4_xs = 21
     /// In memory only: 8-bit blocks with an offset, for asymmetric 8-bit GPTQ checkpoints.
     case q8_0m = 22
-    /// In memory only: Q4_1 / Q5_K / Q6_K with sixteen rows side by side.
-    case q4_1x16 = 23, q5_kx16 = 24, q6_kx16 = 25
+    /// In memory only: the other GGUF block types with sixteen rows side by side.
+    case q4_1x16 = 23, q5_kx16 = 24, q6_kx16 = 25, q5_0x16 = 26, q5_1x16 = 27, iq4_nlx16 = 28, iq4_xsx16 = 29, q3_kx16 = 30, q2_kx16 = 31
 
     /// The type a stored tensor's elements are used in; nil for integers, which are not weights.
     init?(_ dtype: TensorDType) {
@@ -58,14 +58,14 @@ public enum WeightType: Int32, Sendable, CaseIterable {
         case .q4_0, .q4_0x4, .q4_0x16: return .q4_0
         case .q4_k, .q4_kx16: return .q4_k
         case .q4_1, .q4_1x16: return .q4_1
-        case .q5_0: return .q5_0
-        case .q5_1: return .q5_1
-        case .q2_k: return .q2_k
-        case .q3_k: return .q3_k
+        case .q5_0, .q5_0x16: return .q5_0
+        case .q5_1, .q5_1x16: return .q5_1
+        case .q2_k, .q2_kx16: return .q2_k
+        case .q3_k, .q3_kx16: return .q3_k
         case .q5_k, .q5_kx16: return .q5_k
         case .q6_k, .q6_kx16: return .q6_k
-        case .iq4_nl: return .iq4_nl
-        case .iq4_xs: return .iq4_xs
+        case .iq4_nl, .iq4_nlx16: return .iq4_nl
+        case .iq4_xs, .iq4_xsx16: return .iq4_xs
         case .q8_0m: return nil
         }
     }

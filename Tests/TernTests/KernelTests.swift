@@ -26,9 +26,19 @@ import TernFormats
         values.withUnsafeBytes { source in
             bytes.withUnsafeMutableBytes { target in
                 if let base = [WeightType.q4_0x4: WeightType.q4_0, .q8_0x4: .q8_0, .q8_0x16: .q8_0, .q4_0x16: .q4_0, .q4_kx16: .q4_k, .f16x16: .f16, .bf16x16: .bf16,
-                                 .q4_1x16: .q4_1, .q5_kx16: .q5_k, .q6_kx16: .q6_k][type] {
+                                 .q4_1x16: .q4_1, .q5_kx16: .q5_k, .q6_kx16: .q6_k, .q5_0x16: .q5_0, .q5_1x16: .q5_1, .iq4_nlx16: .iq4_nl,
+                                 .iq4_xsx16: .iq4_xs, .q3_kx16: .q3_k, .q2_kx16: .q2_k][type] {
                     let plain = Self.matrix(base, rows: rows, columns: columns, seed: seed)
                     tern_interleave_rows(compute.pool, base.rawValue, type.rawValue, plain, target.baseAddress, rows, columns)
+                } else if type == .iq4_nl || type == .iq4_xs {
+                    // No quantizer: random blocks, each starting with a small f16 scale.
+                    let blockBytes = tern_quant_row_bytes(type.rawValue, type.blockSize)
+                    for (i, v) in Self.random(target.count, seed: seed).enumerated() {
+                        target.storeBytes(of: UInt8(truncatingIfNeeded: Int((v + 1) * 1000)), toByteOffset: i, as: UInt8.self)
+                    }
+                    for (block, v) in Self.random(target.count / blockBytes, seed: seed + 1).enumerated() {
+                        target.storeBytes(of: tern_f32_to_f16(abs(v) / 20 + 0.001), toByteOffset: block * blockBytes, as: UInt16.self)
+                    }
                 } else if type.isQuantized {
                     tern_quantize_matrix(compute.pool, WeightType.f32.rawValue, source.baseAddress, type.rawValue, target.baseAddress, rows, columns)
                 } else {
@@ -62,7 +72,8 @@ import TernFormats
             (.q8_0, 1, 32), (.q8_0, 17, 96), (.q4_0, 3, 32), (.q4_0, 19, 160), (.q4_k, 1, 256), (.q4_k, 5, 512),
             (.q4_0x4, 4, 32), (.q4_0x4, 12, 96), (.q8_0x4, 4, 64), (.q8_0x4, 20, 160), (.q8_0x16, 16, 32), (.q8_0x16, 48, 160), (.q4_0x16, 16, 64), (.q4_0x16, 32, 96), (.q4_kx16, 16, 256), (.q4_kx16, 32, 512), (.f16x16, 16, 37), (.bf16x16, 32, 45),
             (.q4_1, 5, 64), (.q5_k, 3, 512), (.q6_k, 7, 256), (.q4_1x16, 16, 64), (.q4_1x16, 32, 96), (.q5_kx16, 16, 256), (.q5_kx16, 32, 512),
-            (.q6_kx16, 16, 256), (.q6_kx16, 48, 512),
+            (.q6_kx16, 16, 256), (.q6_kx16, 48, 512), (.q5_0x16, 16, 64), (.q5_1x16, 32, 96), (.q3_kx16, 16, 256), (.q2_kx16, 32, 512),
+            (.iq4_nlx16, 16, 64), (.iq4_xsx16, 32, 512), (.iq4_xs, 3, 256), (.q2_k, 5, 256), (.q3_k, 4, 512),
         ]
         for (type, rows, columns) in shapes {
             let weights = Self.matrix(type, rows: rows, columns: columns, seed: UInt64(rows * 1000 + columns))
@@ -178,7 +189,8 @@ import TernFormats
 
     @Test func interleavedRowsReadBackAsThePlainRows() {
         for (plain, interleaved) in [(WeightType.q4_0, WeightType.q4_0x4), (.q8_0, .q8_0x4), (.q8_0, .q8_0x16), (.q4_0, .q4_0x16), (.q4_k, .q4_kx16), (.f16, .f16x16), (.bf16, .bf16x16),
-                                     (.q4_1, .q4_1x16), (.q5_k, .q5_kx16), (.q6_k, .q6_kx16)] {
+                                     (.q4_1, .q4_1x16), (.q5_k, .q5_kx16), (.q6_k, .q6_kx16), (.q5_0, .q5_0x16), (.q5_1, .q5_1x16), (.iq4_nl, .iq4_nlx16),
+                                     (.iq4_xs, .iq4_xsx16), (.q3_k, .q3_kx16), (.q2_k, .q2_kx16)] {
             let a = Self.matrix(plain, rows: 16, columns: 256, seed: 11), b = Self.matrix(interleaved, rows: 16, columns: 256, seed: 11)
             for row in 0..<16 {
                 var x = [Float](repeating: 0, count: 256), y = [Float](repeating: 1, count: 256)
@@ -193,7 +205,8 @@ import TernFormats
     /// which another kernel computes: offsets and per-sixteen scales are applied the same way.
     @Test func sixteenRowProductsEqualThePlainLayouts() {
         defer { tern_set_kernel_path("auto") }
-        for (plain, packed) in [(WeightType.q4_1, WeightType.q4_1x16), (.q4_k, .q4_kx16), (.q5_k, .q5_kx16), (.q6_k, .q6_kx16)] {
+        for (plain, packed) in [(WeightType.q4_1, WeightType.q4_1x16), (.q4_k, .q4_kx16), (.q5_k, .q5_kx16), (.q6_k, .q6_kx16), (.q5_0, .q5_0x16),
+                                (.q5_1, .q5_1x16), (.iq4_nl, .iq4_nlx16), (.iq4_xs, .iq4_xsx16), (.q3_k, .q3_kx16), (.q2_k, .q2_kx16)] {
             let (rows, columns, tokens) = (32, 512, 5)
             let a = Self.matrix(plain, rows: rows, columns: columns, seed: 13), b = Self.matrix(packed, rows: rows, columns: columns, seed: 13)
             let x = Self.random(tokens * columns, seed: 21)

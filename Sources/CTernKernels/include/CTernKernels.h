@@ -38,11 +38,17 @@ enum tern_weight_type {
     TERN_WEIGHT_IQ4_XS = 21,
     // In memory only: asymmetric 8-bit checkpoints (GPTQ int8 with zero points), tern_block_q8_0m.
     TERN_WEIGHT_Q8_0M = 22,
-    // Q4_1 / Q5_K / Q6_K with sixteen rows packed for VNNI (tern_block_q4_1x16, tern_block_q5_kx16,
-    // tern_block_q6_kx16), where AVX-512 VNNI runs them.
+    // The other GGUF types with sixteen rows packed for VNNI (tern_block_q4_1x16 ... in
+    // tern_quant.h), where AVX-512 VNNI runs them.
     TERN_WEIGHT_Q4_1X16 = 23,
     TERN_WEIGHT_Q5_KX16 = 24,
     TERN_WEIGHT_Q6_KX16 = 25,
+    TERN_WEIGHT_Q5_0X16 = 26,
+    TERN_WEIGHT_Q5_1X16 = 27,
+    TERN_WEIGHT_IQ4_NLX16 = 28,
+    TERN_WEIGHT_IQ4_XSX16 = 29,
+    TERN_WEIGHT_Q3_KX16 = 30,
+    TERN_WEIGHT_Q2_KX16 = 31,
 };
 
 #include "tern_quant.h"

@@ -176,15 +176,20 @@ static inline void tern_unpack_q2_k(const tern_block_q2_k *b, tern_unpacked_bloc
     }
 }
 
+/// Scale s (0..15) of a Q3_K block, -32..31.
+static inline int tern_q3k_scale(const tern_block_q3_k *b, int s) {
+    int low = s < 8 ? (b->scales[s] & 0xF) : (b->scales[s - 8] >> 4);
+    int high = (b->scales[8 + s % 4] >> (2 * (s / 4))) & 3;
+    return (low | high << 4) - 32;
+}
+
 static inline void tern_unpack_q3_k(const tern_block_q3_k *b, tern_unpacked_block *u) {
     tern_unpack_crumbs(b->qs, u->q);
     for (int j = 0; j < 8; j++)
         for (int l = 0; l < 32; l++) u->q[32 * j + l] = (int8_t)(u->q[32 * j + l] - (((b->hmask[l] >> j) & 1) ? 0 : 4));
     float d = tern_half_to_float(b->d);
     for (int s = 0; s < 16; s++) {
-        int low = s < 8 ? (b->scales[s] & 0xF) : (b->scales[s - 8] >> 4);
-        int high = (b->scales[8 + s % 4] >> (2 * (s / 4))) & 3;
-        u->scale[s] = d * ((low | high << 4) - 32);
+        u->scale[s] = d * tern_q3k_scale(b, s);
         u->offset[s] = 0;
     }
 }
@@ -220,6 +225,12 @@ static inline void tern_unpack_q6_k(const tern_block_q6_k *b, tern_unpacked_bloc
     }
 }
 
+/// Scale j (0..7) of an IQ4_XS block, -32..31.
+static inline int tern_iq4xs_scale(const tern_block_iq4_xs *b, int j) {
+    int low = (b->scales_l[j / 2] >> (4 * (j % 2))) & 0xF, high = (b->scales_h >> (2 * j)) & 3;
+    return (low | high << 4) - 32;
+}
+
 static inline void tern_unpack_iq4_xs(const tern_block_iq4_xs *b, tern_unpacked_block *u) {
     float d = tern_half_to_float(b->d), scale[8], zero[8] = {0};
     for (int j = 0; j < 8; j++) {
@@ -228,8 +239,7 @@ static inline void tern_unpack_iq4_xs(const tern_block_iq4_xs *b, tern_unpacked_
             u->q[32 * j + l] = tern_iq4_values[qs[l] & 0xF];
             u->q[32 * j + l + 16] = tern_iq4_values[qs[l] >> 4];
         }
-        int low = (b->scales_l[j / 2] >> (4 * (j % 2))) & 0xF, high = (b->scales_h >> (2 * j)) & 3;
-        scale[j] = d * ((low | high << 4) - 32);
+        scale[j] = d * tern_iq4xs_scale(b, j);
     }
     tern_set_scales(u, 8, scale, zero);
 }

@@ -87,6 +87,54 @@ typedef struct {
     uint8_t high[8][2][16][4];
 } tern_block_q6_kx16;
 
+/// Block k of sixteen Q5_0 rows: nibbles as tern_block_q4_0x16, fifth bits as tern_block_q5_kx16's
+/// plane. Weight = d * (q - 16).
+typedef struct {
+    uint16_t d[16];
+    uint8_t qs[TERN_QK / 8][16][4];
+    uint8_t high[16][4];
+} tern_block_q5_0x16;
+
+/// Block k of sixteen Q5_1 rows, as tern_block_q5_0x16 with offsets. Weight = d * q + m.
+typedef struct {
+    uint16_t d[16], m[16];
+    uint8_t qs[TERN_QK / 8][16][4];
+    uint8_t high[16][4];
+} tern_block_q5_1x16;
+
+/// Block k of sixteen IQ4_NL rows: the value indices as tern_block_q4_0x16's nibbles.
+/// Weight = d * tern_iq4_values[q].
+typedef struct {
+    uint16_t d[16];
+    uint8_t qs[TERN_QK / 8][16][4];
+} tern_block_iq4_nlx16;
+
+/// Super-block k of sixteen IQ4_XS rows: d, the signed six-bit sub-block scales (stored minus
+/// 32), and each sub-block's value indices as nibbles. Weight = d * scale * tern_iq4_values[q].
+typedef struct {
+    uint16_t d[16];
+    int8_t scales[8][16];
+    uint8_t qs[8][TERN_QK / 8][16][4];
+} tern_block_iq4_xsx16;
+
+/// Super-block k of sixteen Q3_K rows: d, the signed sixteen-weight scales (stored minus 32), and
+/// per sub-block the low two bits (bits 2(v % 4) of low[j][v / 4] for VNNI vector v) and the third
+/// (bit v of high[j]). Weight = d * scale * (q - 4).
+typedef struct {
+    uint16_t d[16];
+    int8_t scales[16][16];
+    uint8_t low[8][2][16][4];
+    uint8_t high[8][16][4];
+} tern_block_q3_kx16;
+
+/// Super-block k of sixteen Q2_K rows: d, dmin, the four-bit scales and mins per sixteen weights,
+/// and the two-bit quants as tern_block_q3_kx16's low planes. Weight = d * scale * q - dmin * min.
+typedef struct {
+    uint16_t d[16], dmin[16];
+    uint8_t scales[16][16], mins[16][16];
+    uint8_t low[8][2][16][4];
+} tern_block_q2_kx16;
+
 /// An activation block: 32 signed bytes with their scale, the scale times their sum, and the
 /// scale times the sum of the first sixteen (for weights with a scale per sixteen).
 typedef struct {

@@ -1,0 +1,19 @@
+// The sixteen-row VNNI layouts of the quantized types (packed16.c), for interleave.c.
+#ifndef TERN_PACKED16_H
+#define TERN_PACKED16_H
+
+#include "CTernKernels.h"
+
+/// The sixteen-row layout of a quantized type, or 0 when it has none.
+int tern_packed16_layout_of(int type);
+
+/// Whether `layout` is one of the sixteen-row quantized layouts.
+int tern_is_packed16(int layout);
+
+/// Packs row group g (rows 16g..16g+15 of `source`, rows of `columns` weights of `type`) into `layout`.
+void tern_pack16_group(int type, int layout, const void *source, void *target, size_t columns, size_t g);
+
+/// Row r (0..15) of a packed group as f32.
+void tern_packed16_row(int layout, const void *group, size_t columns, int r, float *dst);
+
+#endif
