@@ -264,7 +264,14 @@ TERN_TARGET static inline __attribute__((always_inline)) void x16_sub_block(cons
     }
 }
 
-#define PREFETCH_SUB_BLOCKS 4
+#define PREFETCH_SUB_BLOCKS 8
+
+/// Whether a layout keeps a sub-block's bits in several places of its super-block (so single
+/// tokens need software prefetch too: the hardware prefetcher follows one stream well, not three).
+static inline int x16_planes_apart(int layout) {
+    return layout == TERN_WEIGHT_Q6_KX16 || layout == TERN_WEIGHT_Q5_KX16 || layout == TERN_WEIGHT_Q3_KX16 || layout == TERN_WEIGHT_Q2_KX16
+        || layout == TERN_WEIGHT_IQ4_XSX16 || layout == TERN_WEIGHT_Q4_KX16;
+}
 
 
 /// T tokens (1-16) against sixteen packed rows: every lane is one row, so a sub-block is eight
@@ -282,7 +289,7 @@ TERN_TARGET static inline __attribute__((always_inline)) void x16_tile(const voi
     for (size_t sb = 0; sb < sub_blocks; sb++) {
         // Weights stream from memory once per step: ask for a later sub-block while this one
         // computes (a single token is bound by memory alone, and the hardware prefetcher serves it best).
-        if (T > 1)
+        if (T > 1 || x16_planes_apart(layout))
             for (size_t line = 0; line < stride_bytes; line += 64)
                 _mm_prefetch((const char *)w + (sb + PREFETCH_SUB_BLOCKS) * stride_bytes + line, _MM_HINT_T0);
         __m512i v[8];
