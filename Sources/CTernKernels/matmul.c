@@ -19,6 +19,7 @@ typedef struct {
     size_t blocks;              // activation blocks per token
     tern_block_q8a *xq;         // shared quantized activations, or per-thread regions when few tokens
     int per_thread_quantize;
+    size_t activation_group;    // values per activation scale: 256 when every quantized matrix has super-blocks
     float *xt;                  // for 16-bit sixteen-row matrices: each group of 16 tokens as [column][16]
     _Atomic size_t next_claim;  // the next ROWS_PER_CLAIM rows no thread has taken yet
     const tern_kernel_table *kernels;
@@ -44,6 +45,17 @@ static size_t group_rows(int type) {
 static int is_quantized(int type) {
     return type == TERN_WEIGHT_Q8_0 || type == TERN_WEIGHT_Q4_0 || type == TERN_WEIGHT_Q4_K || (is_interleaved(type) && !is_sixteen_halves(type))
         || tern_unpacked_block_weights(type) != 0;
+}
+
+/// Whether a quantized type is made of 256-weight super-blocks (llama.cpp multiplies those with
+/// activations scaled per 256, its Q8_K; Tern does the same so both round alike).
+static int has_super_blocks(int type) {
+    switch (type) {
+    case TERN_WEIGHT_Q4_K: case TERN_WEIGHT_Q4_KX16: case TERN_WEIGHT_Q2_K: case TERN_WEIGHT_Q2_KX16: case TERN_WEIGHT_Q3_K:
+    case TERN_WEIGHT_Q3_KX16: case TERN_WEIGHT_Q5_K: case TERN_WEIGHT_Q5_KX16: case TERN_WEIGHT_Q6_K: case TERN_WEIGHT_Q6_KX16:
+    case TERN_WEIGHT_IQ4_XS: case TERN_WEIGHT_IQ4_XSX16: return 1;
+    default: return 0;
+    }
 }
 
 /// Rows first..last of a matrix in a type read through unpacking: each row's blocks are unpacked
@@ -133,7 +145,7 @@ static void transpose_part(void *context, int thread, int threads) {
 }
 
 static void quantize_rows(const matmul_task *t, tern_block_q8a *xq, size_t first, size_t last) {
-    for (size_t i = first; i < last; i++) tern_quantize_row_q8a(t->x + i * t->k, xq + i * t->blocks, t->k);
+    for (size_t i = first; i < last; i++) tern_quantize_row_q8a(t->x + i * t->k, xq + i * t->blocks, t->k, t->activation_group);
 }
 
 static void quantize_part(void *context, int thread, int threads) {
@@ -247,13 +259,15 @@ void tern_matmul_many(tern_pool *pool, const float *x, size_t n, size_t k, const
     task.n = n;
     task.k = k;
     task.count = count < TERN_MAX_MATRICES ? count : TERN_MAX_MATRICES;
-    int any_quantized = 0, any_halves = 0;
+    int any_quantized = 0, any_halves = 0, all_super_blocks = 1;
     for (size_t m = 0; m < task.count; m++) {
         task.matrices[m] = matrices[m];
         task.total_rows += matrices[m].rows;
         any_quantized |= is_quantized(matrices[m].type);
         any_halves |= is_sixteen_halves(matrices[m].type);
+        if (is_quantized(matrices[m].type)) all_super_blocks &= has_super_blocks(matrices[m].type);
     }
+    task.activation_group = all_super_blocks && k % TERN_QK_K == 0 ? TERN_QK_K : TERN_QK;
     task.blocks = k / TERN_QK;
     task.xq = activations;
     task.kernels = tern_kernels();

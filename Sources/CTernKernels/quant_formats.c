@@ -53,33 +53,40 @@ void tern_quantize_row_q4_0(const float *x, tern_block_q4_0 *y, size_t count) {
     }
 }
 
-// Written so the compiler vectorises it: the maximum over two lane halves, rounding with rintf
-// (the same round-to-nearest-even as lrintf) and an integer sum.
+// Written so the compiler vectorises it: the maximum over sixteen lanes, rounding with rintf (the
+// same round-to-nearest-even as llama.cpp's) and integer sums.
 TERN_VECTOR_CLONES
-void tern_quantize_row_q8a(const float *x, tern_block_q8a *y, size_t count) {
-    for (size_t b = 0; b < count / TERN_QK; b++, x += TERN_QK) {
-        float lanes[TERN_QK / 2];
-        for (int i = 0; i < TERN_QK / 2; i++) {
-            float a = fabsf(x[i]), c = fabsf(x[i + TERN_QK / 2]);
-            lanes[i] = a > c ? a : c;
-        }
+void tern_quantize_row_q8a(const float *x, tern_block_q8a *y, size_t count, size_t group) {
+    for (size_t g = 0; g < count / group; g++, x += group) {
+        float lanes[16] = {0};
+        for (size_t i = 0; i < group; i += 16)
+            for (int l = 0; l < 16; l++) {
+                float a = fabsf(x[i + (size_t)l]);
+                lanes[l] = a > lanes[l] ? a : lanes[l];
+            }
         float amax = 0;
-        for (int i = 0; i < TERN_QK / 2; i++) amax = lanes[i] > amax ? lanes[i] : amax;
-        float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
-        int low = 0, high = 0;
-        for (int i = 0; i < TERN_QK / 2; i++) {
-            int q = (int)rintf(x[i] * id);
-            y[b].qs[i] = (int8_t)q;
-            low += q;
+        for (int l = 0; l < 16; l++) amax = lanes[l] > amax ? lanes[l] : amax;
+        // Scaled as llama.cpp's x86 kernels scale activations, so near-ties round alike: by 127 / amax,
+        // with the scale amax / 127 per 32 values (its Q8_0 path) or 1 / (127 / amax) per 256 (its Q8_K).
+        float id = amax ? 127.0f / amax : 0.0f;
+        float d = group == TERN_QK ? amax / 127.0f : (amax ? 1.0f / id : 0.0f);
+        for (size_t b = 0; b < group / TERN_QK; b++, y++) {
+            const float *v = x + b * TERN_QK;
+            int low = 0, high = 0;
+            for (int i = 0; i < TERN_QK / 2; i++) {
+                int q = (int)rintf(v[i] * id);
+                y->qs[i] = (int8_t)q;
+                low += q;
+            }
+            for (int i = TERN_QK / 2; i < TERN_QK; i++) {
+                int q = (int)rintf(v[i] * id);
+                y->qs[i] = (int8_t)q;
+                high += q;
+            }
+            y->d = d;
+            y->s = d * (float)(low + high);
+            y->s_low = d * (float)low;
         }
-        for (int i = TERN_QK / 2; i < TERN_QK; i++) {
-            int q = (int)rintf(x[i] * id);
-            y[b].qs[i] = (int8_t)q;
-            high += q;
-        }
-        y[b].d = d;
-        y[b].s = d * (float)(low + high);
-        y[b].s_low = d * (float)low;
     }
 }
 

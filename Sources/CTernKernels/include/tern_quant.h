@@ -150,8 +150,10 @@ size_t tern_quant_row_bytes(int type, size_t count);
 void tern_quantize_row_q8_0(const float *x, tern_block_q8_0 *y, size_t count);
 void tern_quantize_row_q4_0(const float *x, tern_block_q4_0 *y, size_t count);
 void tern_quantize_row_q4_k(const float *x, tern_block_q4_k *y, size_t count);
-/// Quantizes an activation row (count a multiple of 32) for the quantized dot products.
-void tern_quantize_row_q8a(const float *x, tern_block_q8a *y, size_t count);
+/// Quantizes an activation row (count a multiple of `group`) for the quantized dot products;
+/// `group` (32 or 256) values share a scale, as llama.cpp quantizes activations for 32-weight
+/// types and for the 256-weight K types.
+void tern_quantize_row_q8a(const float *x, tern_block_q8a *y, size_t count, size_t group);
 
 void tern_dequantize_row(int type, const void *x, float *y, size_t count);
 
