@@ -46,12 +46,13 @@ public enum ModelRegistry {
         return isDirectory.boolValue ? try load(directory: path, options: options) : try load(gguf: try GGUFFile(path: path.path), options: options)
     }
 
-    /// A model from a folder; GPTQ and AWQ checkpoints are already quantized, so `options` may not ask for more.
+    /// A model from a folder. GPTQ and AWQ layers are already quantized: for those checkpoints only
+    /// q8_0 applies, to the float matrices they keep (embedding and LM head).
     public static func load(directory: URL, options: LoadOptions = LoadOptions()) throws -> LanguageModel {
         let config = try ModelConfig.load(directory: directory)
         let packing = try PackedQuantization.load(directory: directory)
-        if let packing, options.quantization != .none {
-            throw FormatError("\(directory.path) is already quantized (\(packing)); load it without --quantization")
+        if let packing, options.quantization != .none, options.quantization != .q8_0 {
+            throw FormatError("\(directory.path) is already quantized (\(packing)); only --quantization q8_0 applies, to its float embedding and LM head")
         }
         return try load(config: config, weights: try SafetensorsCheckpoint(directory: directory), options: options, packing: packing)
     }

@@ -94,12 +94,18 @@ import TernOps
                 #expect("\(error)".contains(message), "\(error)")
             }
         }
-        // Quantizing an already quantized checkpoint again is refused, not silently ignored.
+        // Quantizing the packed layers again is refused, not silently ignored.
         do {
-            _ = try ModelRegistry.load(directory: Self.folder("awq-int4"), options: LoadOptions(quantization: .q8_0))
-            Issue.record("--quantization on AWQ: loaded")
+            _ = try ModelRegistry.load(directory: Self.folder("awq-int4"), options: LoadOptions(quantization: .q4_k))
+            Issue.record("--quantization q4_k on AWQ: loaded")
         } catch {
-            #expect("\(error)".contains("is already quantized (AWQ 4-bit, group 128)"), "\(error)")
+            #expect("\(error)".contains("is already quantized (AWQ 4-bit, group 128); only --quantization q8_0 applies"), "\(error)")
         }
+    }
+
+    @Test func q8_0QuantizesOnlyTheFloatMatricesLeft() throws {
+        let model = try ModelRegistry.load(directory: Self.folder("gptq-int4"), options: LoadOptions(quantization: .q8_0, threads: 2))
+        // The layers stay Q4_0 as packed; the tied f16 embedding and LM head become Q8_0.
+        #expect(Set(model.weightTypes.keys) == ["Q4_0", "Q8_0"], "\(model.weightTypes)")
     }
 }
