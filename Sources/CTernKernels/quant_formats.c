@@ -37,12 +37,7 @@ void tern_quantize_row_q8_0(const float *x, tern_block_q8_0 *y, size_t count) {
 
 void tern_quantize_row_q4_0(const float *x, tern_block_q4_0 *y, size_t count) {
     for (size_t b = 0; b < count / TERN_QK; b++, x += TERN_QK) {
-        // The value of largest magnitude maps to -8, so its sign picks the side with more room.
-        float amax = 0, max = 0;
-        for (int i = 0; i < TERN_QK; i++) {
-            if (fabsf(x[i]) > amax) { amax = fabsf(x[i]); max = x[i]; }
-        }
-        float d = max / -8.0f, id = d ? 1.0f / d : 0.0f;
+        float d = tern_signed_absmax(x, TERN_QK) / -8.0f, id = d ? 1.0f / d : 0.0f;
         y[b].d = tern_f32_to_f16(d);
         for (int i = 0; i < TERN_QK / 2; i++) {
             int lo = (int)(x[i] * id + 8.5f), hi = (int)(x[i + TERN_QK / 2] * id + 8.5f);

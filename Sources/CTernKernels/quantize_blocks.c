@@ -3,6 +3,7 @@
 // sub-block's scale (and offset) by least squares over a few starting points, quantize those
 // against the super-block's f16 scales, then assign the weights again with the stored scales.
 #include "CTernKernels.h"
+#include "tern_math.h"
 #include <math.h>
 #include <string.h>
 
@@ -54,11 +55,8 @@ static void fit_affine(const float *x, int n, int top, float *scale, float *offs
 /// Least-squares scale of n values on the signed levels low..high (the value of largest
 /// magnitude goes to the end with more room), from a few starting scales.
 static float fit_symmetric(const float *x, int n, int low, int high) {
-    float amax = 0, max = 0;
-    for (int i = 0; i < n; i++) {
-        if (fabsf(x[i]) > amax) { amax = fabsf(x[i]); max = x[i]; }
-    }
-    if (amax == 0) return 0;
+    float max = tern_signed_absmax(x, (size_t)n);
+    if (max == 0) return 0;
     float best_scale = max / (float)low, best = affine_error(x, n, best_scale, 0, low, high);
     for (int step = -4; step <= 4; step++) {
         float s = max / ((float)low - 0.1f * (float)step);
@@ -92,11 +90,7 @@ static void assign(const float *x, int n, float scale, float offset, int low, in
 
 void tern_quantize_row_q5_0(const float *x, tern_block_q5_0 *y, size_t count) {
     for (size_t b = 0; b < count / TERN_QK; b++, x += TERN_QK) {
-        float amax = 0, max = 0;
-        for (int i = 0; i < TERN_QK; i++) {
-            if (fabsf(x[i]) > amax) { amax = fabsf(x[i]); max = x[i]; }
-        }
-        float d = max / -16.0f, id = d ? 1.0f / d : 0.0f;
+        float d = tern_signed_absmax(x, TERN_QK) / -16.0f, id = d ? 1.0f / d : 0.0f;
         y[b].d = tern_f32_to_f16(d);
         uint32_t high = 0;
         memset(y[b].qs, 0, sizeof y[b].qs);
@@ -224,11 +218,7 @@ void tern_quantize_row_q3_k(const float *x, tern_block_q3_k *y, size_t count) {
         int sc[16];
         for (int s = 0; s < 16; s++) scale[s] = fit_symmetric(x + 16 * s, 16, -4, 3);
         // Six-bit signed scales, stored plus 32: -32..31, so the largest magnitude maps to -32.
-        float amax = 0, max = 0;
-        for (int s = 0; s < 16; s++) {
-            if (fabsf(scale[s]) > amax) { amax = fabsf(scale[s]); max = scale[s]; }
-        }
-        y[b].d = tern_f32_to_f16(max / -32.0f);
+        y[b].d = tern_f32_to_f16(tern_signed_absmax(scale, 16) / -32.0f);
         float d = tern_f16_to_f32(y[b].d);
         memset(y[b].scales, 0, sizeof y[b].scales);
         for (int s = 0; s < 16; s++) {

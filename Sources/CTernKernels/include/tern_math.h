@@ -1,8 +1,9 @@
-// Helpers shared by kernels written in plain C: per-CPU clones of vectorisable loops, and an
-// exponential the compiler can vectorise.
+// Helpers shared by kernels written in plain C: per-CPU clones of vectorisable loops, an
+// exponential the compiler can vectorise, and the quantizers' largest value.
 #ifndef TERN_MATH_H
 #define TERN_MATH_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -31,6 +32,17 @@ static inline float tern_exp_nonpositive(float x) {
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     return x < -87.0f ? 0.0f : p * scale;
+}
+
+/// The value of largest magnitude among n (0 when all are 0): quantizers map it to the end of
+/// their range with more room, so its sign decides the scale's.
+static inline float tern_signed_absmax(const float *x, size_t n) {
+    float amax = 0, max = 0;
+    for (size_t i = 0; i < n; i++) {
+        float a = x[i] < 0 ? -x[i] : x[i];
+        if (a > amax) { amax = a; max = x[i]; }
+    }
+    return max;
 }
 
 #endif
