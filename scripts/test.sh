@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The test command: Swift unit and integration tests, then the end-to-end tests that drive
-# the real `tern serve` binary with the official openai client and curl.
+# The test command: Swift unit and integration tests, the arm64 kernels under qemu, then the
+# end-to-end tests that drive the real `tern serve` binary with the official openai client and curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The end-to-end tests drive curl, openssl (test certificates) and prlimit (a memory cap).
-missing=$(for tool in curl openssl prlimit; do command -v "$tool" >/dev/null || echo "$tool"; done)
+# The end-to-end tests drive curl, openssl (test certificates) and prlimit (a memory cap); the
+# arm64 kernel test needs a cross compiler and qemu-user.
+missing=$(for tool in curl openssl prlimit aarch64-linux-gnu-gcc qemu-aarch64; do command -v "$tool" >/dev/null || echo "$tool"; done)
 if [ -n "$missing" ]; then
-    apt-get update -qq && apt-get install -y -qq curl openssl util-linux >/dev/null
+    apt-get update -qq && apt-get install -y -qq curl openssl util-linux gcc-aarch64-linux-gnu qemu-user >/dev/null
 fi
 swift build
 swift test --disable-xctest
+tests/arm64/run.sh
 python3 -m pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 python3 -m pytest -q tests/e2e

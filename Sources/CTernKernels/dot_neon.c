@@ -1,4 +1,5 @@
-// The dot products for arm64 (baseline NEON: widening multiplies, no dot-product extension).
+// The dot products for arm64 (baseline NEON: widening multiplies, no dot-product extension), for
+// every stored type: the sixteen-row layouts are AVX-512 only, so arm64 keeps the plain layouts.
 #include "CTernKernels.h"
 
 #if defined(__aarch64__)
@@ -90,10 +91,41 @@ static float dot_q4_k_neon(const void *w, const tern_block_q8a *x, size_t count)
     return sum;
 }
 
+/// Sum of 16 products of signed bytes (widening multiplies; |q| <= 128 keeps each pair in 16 bits).
+static inline int32_t dot16_s8(int8x16_t a, int8x16_t b) {
+    int16x8_t low = vmull_s8(vget_low_s8(a), vget_low_s8(b)), high = vmull_high_s8(a, b);
+    return vaddvq_s32(vaddq_s32(vpaddlq_s16(low), vpaddlq_s16(high)));
+}
+
+/// Rows of the types read through unpacking (every GGUF type beyond Q8_0/Q4_0/Q4_K, and Q8_0M):
+/// each block is unpacked once (the unpackers are loops the compiler vectorizes for NEON), then
+/// every token's activations against it, sixteen weights with one scale and offset at a time.
+static void dot_unpacked_neon(int type, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens, float *out) {
+    size_t per_block = tern_unpacked_block_weights(type), bytes = tern_unpacked_block_bytes(type), chunks = per_block / TERN_QK;
+    float sum[TERN_UNPACKED_TOKENS] = {0};
+    tern_unpacked_block u;
+    for (size_t b = 0; b < count / per_block; b++) {
+        tern_unpack_block(type, (const char *)w + b * bytes, &u);
+        for (size_t c = 0; c < chunks; c++) {
+            int8x16_t low = vld1q_s8(u.q + 32 * c), high = vld1q_s8(u.q + 32 * c + 16);
+            float scale_low = u.scale[2 * c], scale_high = u.scale[2 * c + 1];
+            float offset_low = u.offset[2 * c], offset_high = u.offset[2 * c + 1];
+            for (size_t t = 0; t < tokens; t++) {
+                const tern_block_q8a *a = x + t * stride + b * chunks + c;
+                int32_t products_low = dot16_s8(low, vld1q_s8(a->qs)), products_high = dot16_s8(high, vld1q_s8(a->qs + 16));
+                // a->s_low and a->s - a->s_low are the halves' activation sums times a->d.
+                sum[t] += a->d * (scale_low * (float)products_low + scale_high * (float)products_high) + offset_low * a->s_low
+                    + offset_high * (a->s - a->s_low);
+            }
+        }
+    }
+    for (size_t t = 0; t < tokens; t++) out[t] = sum[t];
+}
+
 const tern_kernel_table *tern_kernels_neon(void) {
     static const tern_kernel_table table = {
         "neon", dot_f32_neon, dot_f16_neon, dot_bf16_neon, dot_q8_0_neon, dot_q4_0_neon, dot_q4_k_neon, 0, 0, tern_dot_q4_0x4_scalar, tern_dot_q8_0x4_scalar, 0, 0, 0, 0, 0, tern_dot_x16_scalar,
-        tern_dot_f16x16_scalar, tern_dot_bf16x16_scalar, tern_dot_unpacked_scalar,
+        tern_dot_f16x16_scalar, tern_dot_bf16x16_scalar, dot_unpacked_neon,
     };
     return &table;
 }
