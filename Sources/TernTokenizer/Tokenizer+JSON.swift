@@ -3,13 +3,18 @@ import Foundation
 import TernFormats
 
 extension Tokenizer {
+    /// A folder's tokenizer: tokenizer.json, else SentencePiece's tokenizer.model.
     public static func load(directory: URL) throws -> Tokenizer {
         let url = directory.appendingPathComponent("tokenizer.json")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw FormatError("no tokenizer.json in \(directory.path)")
-        }
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         let config = FileManager.default.fileExists(atPath: configURL.path) ? try JSONParser.parse(contentsOf: configURL) : nil
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            let model = directory.appendingPathComponent("tokenizer.model")
+            guard FileManager.default.fileExists(atPath: model.path) else {
+                throw FormatError("no tokenizer.json or tokenizer.model in \(directory.path)")
+            }
+            return try Tokenizer(sentencePiece: model.path, config: config)
+        }
         do {
             return try Tokenizer(json: try JSONParser.parse(contentsOf: url), config: config)
         } catch let error as FormatError {

@@ -1,0 +1,20 @@
+// Building a Tokenizer from SentencePiece's tokenizer.model (LLaMA 1/2, Yi, Baichuan2 ship only
+// that): its BPE vocabulary read as llama.cpp reads it, the BOS choice from tokenizer_config.json.
+import TernFormats
+
+extension Tokenizer {
+    public convenience init(sentencePiece path: String, config: JSONValue?) throws {
+        let model = try SentencePieceModel(path: path)
+        guard model.kind == .bpe else {
+            throw FormatError("\(path): SentencePiece \(model.kind) models are not supported (supported: BPE)")
+        }
+        guard !model.removeExtraWhitespaces else {
+            throw FormatError("\(path): SentencePiece normalizers that remove extra whitespace are not supported")
+        }
+        do {
+            try self.init(gguf: model.ggufMetadata(addBOS: config?["add_bos_token"]?.boolValue ?? true))
+        } catch let error as FormatError {
+            throw FormatError("\(path): \(error.message)")
+        }
+    }
+}
