@@ -46,9 +46,6 @@ public final class LoadedModel: Sendable {
         guard tokenizer.vocabularySize <= model.config.vocabSize else {
             throw EngineError("tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(model.config.vocabSize)")
         }
-        var ends = Set(generationConfig.eosTokenIds).union(model.config.eosTokenIds)
-        if let eos = tokenizer.eosTokenId { ends.insert(eos) }
-        endTokenIds = ends
         do {
             if let template = try template() {
                 chatTemplate = .success(template)
@@ -58,7 +55,17 @@ public final class LoadedModel: Sendable {
         } catch {
             chatTemplate = .failure(EngineError("the model's chat template cannot be used: \(error)"))
         }
+        var ends = Set(generationConfig.eosTokenIds).union(model.config.eosTokenIds)
+        if let eos = tokenizer.eosTokenId { ends.insert(eos) }
+        // A ChatML template ends every turn with <|im_end|>; models whose configs name another end
+        // token (Yi-Chat: 2, its turn end is 7) would otherwise never stop.
+        if let source = try? chatTemplate.get().source, source.contains(Self.chatMLTurnEnd), let id = tokenizer.id(of: Self.chatMLTurnEnd) {
+            ends.insert(id)
+        }
+        endTokenIds = ends
     }
+
+    static let chatMLTurnEnd = "<|im_end|>"
 
     /// The chat prompt builder: the template from `overrideFile` if given, else the model's own.
     public func chatPrompt(overrideFile: String? = nil) throws -> ChatPrompt {

@@ -5,6 +5,8 @@ import TernFormats
 
 public struct ChatTemplate: Sendable {
     public let template: JinjaTemplate
+    /// The template's text.
+    public let source: String
     /// The model's "tool_use" template, used instead when a request gives tools (as transformers does).
     public let toolUseTemplate: JinjaTemplate?
     /// bos_token, eos_token and the other special tokens the template may print.
@@ -12,6 +14,7 @@ public struct ChatTemplate: Sendable {
 
     public init(source: String, toolUseSource: String? = nil, specialTokens: [String: String] = [:]) throws {
         template = try JinjaTemplate(source)
+        self.source = source
         toolUseTemplate = try toolUseSource.map(JinjaTemplate.init)
         self.specialTokens = specialTokens
     }

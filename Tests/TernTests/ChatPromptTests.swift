@@ -69,3 +69,20 @@ import TernTemplates
         #expect(text.split(separator: "\n", omittingEmptySubsequences: false).count >= 3, "two answers, each ended by a newline: \(text.debugDescription)")
     }
 }
+
+@Suite struct ChatMLStopTests {
+    /// Yi-Chat names 2 as its EOS but ends turns with <|im_end|> (7): a ChatML template makes that
+    /// token stop generation too; without one, only the configured end tokens do.
+    @Test func aChatMLTemplateAddsItsTurnEnd() throws {
+        let folder = try Fixtures.temporaryDirectory().appendingPathComponent("qwen2-chatml")
+        try FileManager.default.copyItem(at: Fixtures.model("qwen2-bpe"), to: folder)
+        let template = folder.appendingPathComponent("chat_template.jinja")
+        try FileManager.default.removeItem(at: template)
+        let plain = try LoadedModel(path: folder)
+        let turnEnd = try #require(plain.tokenizer.id(of: "<|im_end|>"))
+        #expect(!plain.endTokenIds.contains(turnEnd))
+        try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("templates/yi.jinja"), to: template)
+        let chat = try LoadedModel(path: folder)
+        #expect(chat.endTokenIds.contains(turnEnd) && chat.endTokenIds.isSuperset(of: plain.endTokenIds))
+    }
+}
