@@ -67,6 +67,24 @@ import TernFormats
         #expect(quantize.status != 0 && quantize.stderr.contains("is already quantized (GPTQ 4-bit"), "\(quantize.stderr)")
     }
 
+    /// `tern tokenize` on llama.cpp's vocab-only GGUF files gives llama.cpp's test-vector ids, and
+    /// `tern detokenize` turns them back into the text.
+    @Test(arguments: ["llama-spm", "llama-bpe", "gpt-2"])
+    func tokenizeAndDetokenizeAVocabularyFile(vocab: String) throws {
+        let file = Fixtures.vocab.appendingPathComponent("ggml-vocab-\(vocab).gguf").path
+        for (text, expected) in try GGUFVocabularyTests.vectors("ggml-vocab-\(vocab)").prefix(6) where !expected.isEmpty {
+            let result = try Self.run(["tokenize", "--model", file, "--text", text, "--no-special-tokens", "--json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let output = try JSONParser.parse(result.stdout)
+            #expect(output["ids"]!.ints == expected, "\(vocab): \(text.debugDescription)")
+            #expect(output["pieces"]!.arrayValue!.count == expected.count)
+            let back = try Self.run(["detokenize", "--model", file, "--ids", expected.map(String.init).joined(separator: ",")])
+            #expect(back.stdout.dropLast() == text || vocab == "llama-spm", "\(vocab): \(text.debugDescription) -> \(back.stdout.debugDescription)")
+        }
+        let bad = try Self.run(["detokenize", "--model", file, "--ids", "1,99999999"])
+        #expect(bad.status != 0 && bad.stderr.contains("is not a token id"))
+    }
+
     @Test func errorsAreOneClearLine() throws {
         let empty = try Fixtures.temporaryDirectory()
         let cases: [([String], String)] = [
