@@ -1,9 +1,12 @@
-// Chooses the kernel table once from the CPU's features; tests and benchmarks can force a path.
+// Chooses the kernel table once from the CPU's features; tests and benchmarks can force a path
+// for the thread they run on (so tests that force one do not change what others running at the
+// same time compute).
 #include "CTernKernels.h"
 #include <stdatomic.h>
 #include <string.h>
 
 static _Atomic(const tern_kernel_table *) current;
+static _Thread_local const tern_kernel_table *forced;
 
 static const tern_kernel_table *best(void) {
     const tern_kernel_table *t;
@@ -14,6 +17,7 @@ static const tern_kernel_table *best(void) {
 }
 
 const tern_kernel_table *tern_kernels(void) {
+    if (forced) return forced;
     const tern_kernel_table *t = atomic_load_explicit(&current, memory_order_acquire);
     if (!t) {
         t = best();
@@ -24,13 +28,16 @@ const tern_kernel_table *tern_kernels(void) {
 
 int tern_set_kernel_path(const char *name) {
     const tern_kernel_table *t = 0;
-    if (!strcmp(name, "auto")) t = best();
-    else if (!strcmp(name, "scalar")) t = &tern_kernels_scalar;
+    if (!strcmp(name, "auto")) {
+        forced = 0;
+        return 0;
+    }
+    if (!strcmp(name, "scalar")) t = &tern_kernels_scalar;
     else if (!strcmp(name, "avx2")) t = tern_kernels_avx2();
     else if (!strcmp(name, "avx512")) t = tern_kernels_avx512();
     else if (!strcmp(name, "neon")) t = tern_kernels_neon();
     if (!t) return -1;
-    atomic_store_explicit(&current, t, memory_order_release);
+    forced = t;
     return 0;
 }
 

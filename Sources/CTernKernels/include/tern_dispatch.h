@@ -62,11 +62,12 @@ void tern_dot_unpacked_scalar(int type, const void *w, const tern_block_q8a *x, 
 void tern_dot_bf16x16_scalar(const void *w, const float *x, size_t token_step, size_t column_step, size_t count, size_t tokens, float *out,
                              size_t out_stride);
 
-/// The table in use: the best the CPU supports, unless a path was forced.
+/// The table in use: the best the CPU supports, unless a path was forced on this thread.
 const tern_kernel_table *tern_kernels(void);
 
-/// Forces a path by name ("scalar", "avx2", "avx512", "neon") or back to the best ("auto").
-/// Returns 0 on success, -1 if this CPU or build cannot run that path.
+/// Forces a path by name ("scalar", "avx2", "avx512", "neon") or back to the best ("auto"), for
+/// the calling thread: the kernels it runs (the pool's threads take its table). Returns 0 on
+/// success, -1 if this CPU or build cannot run that path.
 int tern_set_kernel_path(const char *name);
 
 /// Names of the paths this CPU can run, best last, separated by spaces.
