@@ -54,7 +54,7 @@ public enum ModelRegistry {
         if let packing, options.quantization != .none, options.quantization != .q8_0 {
             throw FormatError("\(directory.path) is already quantized (\(packing)); only --quantization q8_0 applies, to its float embedding and LM head")
         }
-        return try load(config: config, weights: try SafetensorsCheckpoint(directory: directory), options: options, packing: packing)
+        return try load(config: config, weights: try SafetensorsWeights(directory: directory), options: options, packing: packing)
     }
 
     /// A model from a GGUF file; quantized tensors are used as stored, float ones quantized as `options` ask.

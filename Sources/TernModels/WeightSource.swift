@@ -1,5 +1,6 @@
 // Where a model's tensors come from, always asked for by their Hugging Face names: a safetensors
 // checkpoint as it is, or a GGUF file through llama.cpp's names and row order.
+import Foundation
 import TernFormats
 import TernOps
 
@@ -8,8 +9,29 @@ public protocol WeightSource {
     func contains(_ name: String) -> Bool
 }
 
-extension SafetensorsCheckpoint: WeightSource {
-    public func contains(_ name: String) -> Bool { tensors[name] != nil }
+/// A safetensors checkpoint under the names the models ask for. Early Yi checkpoints name the
+/// layer norms `ln1` and `ln2` instead of `input_layernorm` and `post_attention_layernorm`.
+public struct SafetensorsWeights: WeightSource {
+    public let checkpoint: SafetensorsCheckpoint
+    static let aliases = [(".input_layernorm.", ".ln1."), (".post_attention_layernorm.", ".ln2.")]
+
+    public init(_ checkpoint: SafetensorsCheckpoint) { self.checkpoint = checkpoint }
+
+    public init(directory: URL) throws { checkpoint = try SafetensorsCheckpoint(directory: directory) }
+
+    /// The stored name of the tensor asked for as `name`.
+    private func stored(_ name: String) -> String? {
+        if checkpoint.tensors[name] != nil { return name }
+        for (canonical, alias) in Self.aliases where name.contains(canonical) {
+            let other = name.replacingOccurrences(of: canonical, with: alias)
+            if checkpoint.tensors[other] != nil { return other }
+        }
+        return nil
+    }
+
+    public func contains(_ name: String) -> Bool { stored(name) != nil }
+
+    public func tensor(_ name: String) throws -> TensorView { try checkpoint.tensor(stored(name) ?? name) }
 }
 
 /// The tensors of a GGUF model under their Hugging Face names. LLaMA files hold q and k rows in

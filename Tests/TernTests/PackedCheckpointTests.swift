@@ -24,7 +24,7 @@ import TernOps
         let expected = Self.variants.first { $0.name == name }!
         let directory = Self.folder(name)
         let packing = try #require(try PackedQuantization.load(directory: directory))
-        let loader = WeightLoader(checkpoint: try SafetensorsCheckpoint(directory: directory), config: try ModelConfig.load(directory: directory),
+        let loader = WeightLoader(checkpoint: try SafetensorsWeights(directory: directory), config: try ModelConfig.load(directory: directory),
                                   options: LoadOptions(), compute: Compute(threads: 2), packing: packing)
         let reference = try SafetensorsCheckpoint(directory: Self.folder("\(name)-dequantized"))
         for layer in 0..<2 {
