@@ -90,11 +90,12 @@ import TernFormats
     }
 
     @Test func fullServerIs429WithRetryAfterAndTooLargeIs400() async throws {
-        let (app, server) = try TestServer.make(maxSeqs: 1, maxQueued: 0, maxModelLength: 4096)
+        let (app, server) = try TestServer.make(maxSeqs: 1, maxQueued: 0, maxModelLength: 16384)
         var parameters = SamplingParameters()
-        parameters.maxTokens = 4000
+        parameters.maxTokens = 16000
         parameters.ignoreEOS = true
-        // The only place is taken by a long request.
+        // The only place is taken by a request long enough to outlast the test on a loaded machine
+        // (4000 tokens of this tiny model once finished before the next request arrived).
         let held = try server.engine.submit(EngineRequest(id: "held", promptTokens: [1, 2, 3], parameters: parameters))
         try await app.test(.router) { client in
             let result = try await TestServer.post(client, "/v1/completions", #"{"model":"tern-test","prompt":"hi","max_tokens":2}"#)
