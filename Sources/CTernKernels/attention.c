@@ -15,6 +15,7 @@ typedef struct {
     size_t count, total_tokens, block_size, window;
     size_t n_heads, n_kv_heads, head_dim, max_context;
     float scale;
+    const float *alibi_slopes;
     float *scores;        // [threads][heads per KV head][max_context]
     float *out;
 } attention_task;
@@ -57,6 +58,7 @@ static inline __attribute__((always_inline)) void attend(const attention_task *t
             size_t count = hi - s0 < LANES ? hi - s0 : LANES;
             for (size_t g = 0; g < group; g++) {
                 const float *qg = q + g * d;
+                float slope = t->alibi_slopes ? t->alibi_slopes[kv * group + g] : 0;
                 float lanes[LANES] = {0};
                 if (count == LANES) {
                     for (size_t i = 0; i < d; i++)
@@ -65,7 +67,9 @@ static inline __attribute__((always_inline)) void attend(const attention_task *t
                     for (size_t i = 0; i < d; i++)
                         for (size_t j = 0; j < count; j++) lanes[j] += keys[i * bs + s0 + j] * qg[i];
                 }
-                for (size_t j = 0; j < count; j++) scores[g * t->max_context + p0 + s0 + j - first] = lanes[j] * t->scale;
+                // ALiBi: a bias linear in the key's distance behind the query (zero without it).
+                for (size_t j = 0; j < count; j++)
+                    scores[g * t->max_context + p0 + s0 + j - first] = lanes[j] * t->scale - slope * (float)(pos - (p0 + s0 + j));
             }
         }
     }
@@ -105,8 +109,9 @@ size_t tern_attention_scratch_floats(size_t n_heads, size_t n_kv_heads, size_t m
 
 void tern_attention(tern_pool *pool, const float *q, const float *k_cache, const float *v_cache,
                     const tern_attention_sequence *sequences, size_t count, size_t block_size, size_t window,
-                    size_t n_heads, size_t n_kv_heads, size_t head_dim, float scale, float *scores, float *out) {
-    attention_task task = {q, k_cache, v_cache, sequences, count, 0, block_size, window, n_heads, n_kv_heads, head_dim, 0, scale, scores, out};
+                    size_t n_heads, size_t n_kv_heads, size_t head_dim, float scale, const float *alibi_slopes, float *scores, float *out) {
+    attention_task task = {q, k_cache, v_cache, sequences, count, 0, block_size, window, n_heads, n_kv_heads, head_dim, 0, scale,
+                           alibi_slopes, scores, out};
     for (size_t s = 0; s < count; s++) {
         task.total_tokens += sequences[s].tokens;
         size_t context = sequences[s].start_pos + sequences[s].tokens;

@@ -29,8 +29,8 @@ void tern_rmsnorm(tern_pool *pool, const float *x, const float *weight, float *y
     else rmsnorm_part(&task, 0, 1);
 }
 
-void tern_rope(float *vec, size_t heads, size_t head_dim, const float *cos_t, const float *sin_t) {
-    size_t half = head_dim / 2;
+void tern_rope(float *vec, size_t heads, size_t head_dim, size_t rotary_dims, const float *cos_t, const float *sin_t) {
+    size_t half = rotary_dims / 2;
     for (size_t h = 0; h < heads; h++) {
         float *v = vec + h * head_dim;
         for (size_t i = 0; i < half; i++) {

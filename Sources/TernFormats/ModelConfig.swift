@@ -18,6 +18,7 @@ public struct RopeScaling: Equatable, Sendable {
 public struct ModelConfig: Sendable {
     public var architecture: String
     public var modelType: String
+    public var family: ModelFamily
     public var vocabSize: Int
     public var hiddenSize: Int
     public var intermediateSize: Int
@@ -39,15 +40,29 @@ public struct ModelConfig: Sendable {
     public var bosTokenId: Int?
     public var eosTokenIds: [Int]
     public var torchDType: String?
+    public var positionEncoding: PositionEncoding
+    /// Why `positionEncoding` was chosen, where the files leave it open (Baichuan), for `tern info`.
+    public var positionEncodingReason: String?
+    /// Leading dimensions of each head that rotary embedding turns (the rest pass through).
+    public var rotaryDimensions: Int
+    /// The checkpoint's q/k rows rotate adjacent pairs (ChatGLM's original rope); the loader
+    /// re-orders them into halves so one rotary kernel serves every family.
+    public var rotaryAdjacentPairs: Bool
+    /// The LM head's rows are L2-normalised at load (Baichuan2's NormHead).
+    public var normalizedHead: Bool
+    public var longContext: LongContextRules?
 
-    public static let supportedArchitectures = ["LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM"]
+    public static let supportedArchitectures = ["LlamaForCausalLM", "Qwen2ForCausalLM", "MistralForCausalLM", "ChatGLMModel",
+                                                "BaichuanForCausalLM", "BaiChuanForCausalLM", "QWenLMHeadModel"]
 
     public static func load(directory: URL) throws -> ModelConfig {
         let url = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw FormatError("no config.json in \(directory.path)")
         }
-        do { return try ModelConfig(json: try JSONParser.parse(contentsOf: url)) } catch let error as FormatError {
+        // The modeling code shipped beside a remote-code config settles what the config leaves open.
+        let modeling = try? String(contentsOf: directory.appendingPathComponent("modeling_baichuan.py"), encoding: .utf8)
+        do { return try ModelConfig(json: try JSONParser.parse(contentsOf: url), modelingCode: modeling) } catch let error as FormatError {
             throw FormatError(error.message.hasPrefix(url.path) ? error.message : "\(url.path): \(error.message)")
         }
     }
@@ -57,6 +72,7 @@ public struct ModelConfig: Sendable {
          numAttentionHeads: Int, numKeyValueHeads: Int, headDim: Int) {
         self.architecture = architecture
         modelType = ""
+        family = ModelFamily.of(architecture: architecture) ?? .llama
         self.vocabSize = vocabSize
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
@@ -73,33 +89,55 @@ public struct ModelConfig: Sendable {
         mlpBias = false
         maxPositionEmbeddings = 4096
         eosTokenIds = []
+        positionEncoding = .rotary
+        rotaryDimensions = headDim
+        rotaryAdjacentPairs = false
+        normalizedHead = false
     }
 
-    public init(json: JSONValue) throws {
+    /// A config.json; `modelingCode` is the modeling file shipped beside it, if any.
+    public init(json: JSONValue, modelingCode: String? = nil) throws {
         guard json.objectValue != nil else { throw FormatError("config is not a JSON object") }
-        func int(_ key: String) throws -> Int {
-            guard let value = json[key]?.intValue else { throw FormatError("missing or non-integer '\(key)'") }
-            guard value > 0 else { throw FormatError("'\(key)' must be positive, got \(value)") }
-            return value
-        }
         let architectures = json["architectures"]?.arrayValue?.compactMap(\.stringValue) ?? []
         guard let architecture = architectures.first(where: Self.supportedArchitectures.contains) else {
             let named = architectures.isEmpty ? (json["model_type"]?.stringValue ?? "unknown") : architectures.joined(separator: ", ")
             throw FormatError("unsupported architecture \(named); supported: \(Self.supportedArchitectures.joined(separator: ", "))")
         }
-        self.architecture = architecture
-        modelType = json["model_type"]?.stringValue ?? ""
-        vocabSize = try int("vocab_size")
-        hiddenSize = try int("hidden_size")
-        intermediateSize = try int("intermediate_size")
-        numHiddenLayers = try int("num_hidden_layers")
-        numAttentionHeads = try int("num_attention_heads")
-        numKeyValueHeads = json["num_key_value_heads"]?.intValue ?? numAttentionHeads
-        guard numKeyValueHeads > 0, numAttentionHeads % numKeyValueHeads == 0 else {
-            throw FormatError("num_attention_heads (\(numAttentionHeads)) must be a multiple of num_key_value_heads (\(numKeyValueHeads))")
+        let family = ModelFamily.of(architecture: architecture)!
+        if let type = json["model_type"]?.stringValue, !family.modelTypes.contains(type) {
+            throw FormatError("architecture \(architecture) is \(family.rawValue) but model_type is '\(type)'; the config mixes families")
         }
-        headDim = json["head_dim"]?.intValue ?? hiddenSize / numAttentionHeads
-        guard headDim > 0, headDim % 2 == 0 else { throw FormatError("head_dim must be positive and even, got \(headDim)") }
+        switch family {
+        case .llama: try self.init(llama: json, architecture: architecture)
+        case .chatglm: try self.init(chatGLM: json, architecture: architecture)
+        case .baichuan: try self.init(baichuan: json, architecture: architecture, modelingCode: modelingCode)
+        case .qwen: try self.init(qwen: json, architecture: architecture)
+        }
+        modelType = json["model_type"]?.stringValue ?? ""
+        eosTokenIds = Self.tokenIds(json["eos_token_id"])
+        bosTokenId = json["bos_token_id"]?.intValue
+        torchDType = json["torch_dtype"]?.stringValue ?? json["dtype"]?.stringValue
+        guard rotaryDimensions > 0, rotaryDimensions <= headDim, rotaryDimensions % 2 == 0 else {
+            throw FormatError("rotary dimensions \(rotaryDimensions) must be even and within the head dimension \(headDim)")
+        }
+    }
+
+    /// The positive integer under the first of `keys` the config has (newer names first), or an error naming it.
+    static func positiveInt(_ json: JSONValue, _ keys: [String]) throws -> Int {
+        guard let key = keys.first(where: { json[$0] != nil }) else { throw FormatError("missing '\(keys[0])'") }
+        guard let value = json[key]?.intValue else { throw FormatError("non-integer '\(key)'") }
+        guard value > 0 else { throw FormatError("'\(key)' must be positive, got \(value)") }
+        return value
+    }
+
+    private init(llama json: JSONValue, architecture: String) throws {
+        func int(_ key: String) throws -> Int { try Self.positiveInt(json, [key]) }
+        let hidden = try int("hidden_size"), heads = try int("num_attention_heads")
+        try self.init(architecture: architecture, vocabSize: int("vocab_size"), hiddenSize: hidden,
+                      intermediateSize: int("intermediate_size"), numHiddenLayers: int("num_hidden_layers"),
+                      numAttentionHeads: heads, numKeyValueHeads: json["num_key_value_heads"]?.intValue ?? heads,
+                      headDim: json["head_dim"]?.intValue ?? hidden / heads)
+        try checkHeads()
         rmsNormEps = json["rms_norm_eps"]?.doubleValue ?? 1e-6
         // transformers 5 moved rope_theta and rope_scaling into one rope_parameters object.
         let rope = json["rope_parameters"] ?? json["rope_scaling"]
@@ -115,9 +153,14 @@ public struct ModelConfig: Sendable {
         let windowUsed = architecture == "Qwen2ForCausalLM" ? (json["use_sliding_window"]?.boolValue ?? false) : true
         // A window at least as long as the context changes nothing, so it is dropped.
         slidingWindow = (windowUsed && window != nil && window! < maxPositionEmbeddings) ? window : nil
-        bosTokenId = json["bos_token_id"]?.intValue
-        eosTokenIds = Self.tokenIds(json["eos_token_id"])
-        torchDType = json["torch_dtype"]?.stringValue ?? json["dtype"]?.stringValue
+    }
+
+    /// Query heads must share KV heads evenly, and rotary needs an even head dimension.
+    func checkHeads() throws {
+        guard numKeyValueHeads > 0, numAttentionHeads % numKeyValueHeads == 0 else {
+            throw FormatError("num_attention_heads (\(numAttentionHeads)) must be a multiple of num_key_value_heads (\(numKeyValueHeads))")
+        }
+        guard headDim > 0, headDim % 2 == 0 else { throw FormatError("head_dim must be positive and even, got \(headDim)") }
     }
 
     static func tokenIds(_ value: JSONValue?) -> [Int] {

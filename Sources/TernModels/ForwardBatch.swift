@@ -10,12 +10,16 @@ public struct SequenceChunk: Sendable {
     /// KV blocks covering positions 0 ..< startPosition + tokens.count.
     public var blockTable: [Int32]
     public var logitRows: LogitRows
+    /// Length of the prompt the sequence began with. Qwen's dynamic NTK picks the rotary base of a
+    /// whole sequence from it, so decode steps and later prefill chunks must carry it.
+    public var promptLength: Int
 
-    public init(tokens: [Int], startPosition: Int, blockTable: [Int32], logitRows: LogitRows = .lastToken) {
+    public init(tokens: [Int], startPosition: Int, blockTable: [Int32], logitRows: LogitRows = .lastToken, promptLength: Int? = nil) {
         self.tokens = tokens
         self.startPosition = startPosition
         self.blockTable = blockTable
         self.logitRows = logitRows
+        self.promptLength = promptLength ?? startPosition + tokens.count
     }
 }
 

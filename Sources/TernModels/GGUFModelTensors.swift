@@ -13,7 +13,7 @@ public struct GGUFModelTensors {
     /// Loads and quantizes every tensor of the folder's model now; bytes are made per tensor when asked.
     public init(directory: URL, options: LoadOptions) throws {
         config = try ModelConfig.load(directory: directory)
-        let checkpoint = try SafetensorsWeights(directory: directory)
+        let checkpoint = try FamilyWeights.folder(directory, config: config)
         let loader = WeightLoader(checkpoint: checkpoint, config: config, options: options, compute: Compute(threads: options.threads))
         var plans: [GGUFTensorPlan] = [], contents: [() -> [UInt8]] = []
         for (name, role) in Self.tensorNames(config, withLMHead: !loader.lmHeadIsEmbedding) {

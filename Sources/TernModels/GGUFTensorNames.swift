@@ -34,14 +34,16 @@ enum GGUFTensorNames {
     }
 
     /// Moves whole rows between Hugging Face's order (per head: first halves, then second halves
-    /// of the rotated pairs) and llama.cpp's (pairs adjacent): GGUF row 2i+j is HF row j·d/2+i.
+    /// of the rotated pairs) and llama.cpp's (pairs adjacent): GGUF row 2i+j is HF row j·r/2+i
+    /// among the first r = `rotaryRows` rows of each head (all of them unless given); the rest stay.
     static func reorderRotaryRows(_ source: UnsafeRawPointer, into target: UnsafeMutableRawPointer, rows: Int, byteCount: Int,
-                                  heads: Int, toGGUF: Bool) {
-        let rowBytes = byteCount / rows, d = rows / heads
+                                  heads: Int, rotaryRows: Int? = nil, toGGUF: Bool) {
+        let rowBytes = byteCount / rows, d = rows / heads, r = rotaryRows ?? d
+        target.copyMemory(from: source, byteCount: byteCount)
         for head in 0..<heads {
-            for i in 0..<d / 2 {
+            for i in 0..<r / 2 {
                 for j in 0..<2 {
-                    let ggufRow = head * d + 2 * i + j, hfRow = head * d + j * d / 2 + i
+                    let ggufRow = head * d + 2 * i + j, hfRow = head * d + j * r / 2 + i
                     let (from, to) = toGGUF ? (hfRow, ggufRow) : (ggufRow, hfRow)
                     (target + to * rowBytes).copyMemory(from: source + from * rowBytes, byteCount: rowBytes)
                 }

@@ -30,13 +30,6 @@ extension LanguageModel {
 }
 
 public enum ModelRegistry {
-    /// Architectures by the `architectures` name in config.json; LLaMA, Qwen2 and Mistral share one file.
-    static let factories: [String: @Sendable (ModelConfig, WeightLoader) throws -> LanguageModel] = [
-        "LlamaForCausalLM": { try LlamaModel(config: $0, loader: $1) },
-        "Qwen2ForCausalLM": { try LlamaModel(config: $0, loader: $1) },
-        "MistralForCausalLM": { try LlamaModel(config: $0, loader: $1) },
-    ]
-
     /// A model from a folder (config.json + safetensors) or a GGUF file.
     public static func load(path: URL, options: LoadOptions = LoadOptions()) throws -> LanguageModel {
         var isDirectory: ObjCBool = false
@@ -54,7 +47,7 @@ public enum ModelRegistry {
         if let packing, options.quantization != .none, options.quantization != .q8_0 {
             throw FormatError("\(directory.path) is already quantized (\(packing)); only --quantization q8_0 applies, to its float embedding and LM head")
         }
-        return try load(config: config, weights: try SafetensorsWeights(directory: directory), options: options, packing: packing)
+        return try load(config: config, weights: try FamilyWeights.folder(directory, config: config), options: options, packing: packing)
     }
 
     /// A model from a GGUF file; quantized tensors are used as stored, float ones quantized as `options` ask.
@@ -63,10 +56,9 @@ public enum ModelRegistry {
         return try load(config: config, weights: GGUFWeights(file: file, config: config), options: options)
     }
 
+    /// Every family runs on the one decoder; the config names its variations.
     static func load(config: ModelConfig, weights: WeightSource, options: LoadOptions, packing: PackedQuantization? = nil) throws -> LanguageModel {
-        guard let factory = factories[config.architecture] else {
-            throw FormatError("unsupported architecture \(config.architecture)")
-        }
-        return try factory(config, WeightLoader(checkpoint: weights, config: config, options: options, compute: Compute(threads: options.threads), packing: packing))
+        try DecoderModel(config: config, loader: WeightLoader(checkpoint: weights, config: config, options: options,
+                                                                compute: Compute(threads: options.threads), packing: packing))
     }
 }

@@ -62,8 +62,13 @@ public struct WeightLoader {
     }
 
     private func quantized(_ name: String, shape: [Int], role: TensorRole, layer: Int) throws -> WeightMatrix {
-        let weight = try WeightMatrix(try checkpoint.tensor(name), expectedShape: shape)
-        guard let target = mix.type(of: role, layer: layer, columns: weight.columns), weight.canQuantize(to: target) else { return weight }
+        var weight = try WeightMatrix(try checkpoint.tensor(name), expectedShape: shape)
+        let storedType = weight.type
+        // Baichuan2's NormHead: the stored rows are not normalised, the model divides each by its L2 norm.
+        if role == .output, config.normalizedHead { weight = weight.normalizedRows(compute: compute) }
+        // A quantized head goes back to its own type once normalised; float ones follow the mix.
+        let target = mix.type(of: role, layer: layer, columns: weight.columns) ?? (storedType.isQuantized ? storedType : nil)
+        guard let target, weight.canQuantize(to: target) else { return weight }
         return weight.quantizedRows(to: target, compute: compute)
     }
 }

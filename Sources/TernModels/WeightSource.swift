@@ -9,15 +9,15 @@ public protocol WeightSource {
     func contains(_ name: String) -> Bool
 }
 
-/// A safetensors checkpoint under the names the models ask for. Early Yi checkpoints name the
+/// A checkpoint folder (safetensors or PyTorch files) under the names the models ask for. Early Yi checkpoints name the
 /// layer norms `ln1` and `ln2` instead of `input_layernorm` and `post_attention_layernorm`.
-public struct SafetensorsWeights: WeightSource {
-    public let checkpoint: SafetensorsCheckpoint
+public struct CheckpointWeights: WeightSource {
+    public let checkpoint: CheckpointFolder
     static let aliases = [(".input_layernorm.", ".ln1."), (".post_attention_layernorm.", ".ln2.")]
 
-    public init(_ checkpoint: SafetensorsCheckpoint) { self.checkpoint = checkpoint }
+    public init(_ checkpoint: CheckpointFolder) { self.checkpoint = checkpoint }
 
-    public init(directory: URL) throws { checkpoint = try SafetensorsCheckpoint(directory: directory) }
+    public init(directory: URL) throws { checkpoint = try CheckpointFolder(directory: directory) }
 
     /// The stored name of the tensor asked for as `name`.
     private func stored(_ name: String) -> String? {

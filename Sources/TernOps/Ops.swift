@@ -44,8 +44,8 @@ public enum Ops {
         tern_rmsnorm(compute.pool, x, weight, out, rows, weight.count, eps)
     }
 
-    public static func rope(_ vec: FloatPointer, heads: Int, headDim: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
-        tern_rope(vec, heads, headDim, cos, sin)
+    public static func rope(_ vec: FloatPointer, heads: Int, headDim: Int, rotaryDimensions: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
+        tern_rope(vec, heads, headDim, rotaryDimensions, cos, sin)
     }
 
     public static func siluMul(gate: FloatPointer, up: UnsafePointer<Float>, count: Int, compute: Compute) {
@@ -56,6 +56,10 @@ public enum Ops {
     /// threads of `compute` if given.
     public static func sampleSoftmax(_ scores: [Float], temperature: Float, unit: Double, compute: Compute? = nil) -> Int {
         Int(tern_sample_softmax(compute?.pool, scores, scores.count, temperature, unit))
+    }
+
+    public static func scale(_ x: FloatPointer, count: Int, by factor: Float) {
+        for i in 0..<count { x[i] *= factor }
     }
 
     public static func addInPlace(_ into: FloatPointer, _ other: UnsafePointer<Float>, count: Int) {

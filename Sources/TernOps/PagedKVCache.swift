@@ -58,7 +58,7 @@ public final class PagedKVCache: @unchecked Sendable {
     /// Attention of every chunk's queries (their rows consecutive in `queries` and `out`) over what
     /// the cache holds for its sequence up to each query (within `window` if given), in one dispatch.
     public func attend(layer: Int, chunks: [Chunk], queries: UnsafePointer<Float>, heads: Int, window: Int?, scale: Float,
-                       out: FloatPointer, compute: Compute) {
+                       alibiSlopes: [Float]? = nil, out: FloatPointer, compute: Compute) {
         let context = chunks.map { $0.startPosition + $0.tokens }.max() ?? 0
         let floats = tern_attention_scratch_floats(heads, kvHeads, context, Int32(compute.threads))
         let scores = compute.scratch(bytes: floats * MemoryLayout<Float>.size).assumingMemoryBound(to: Float.self)
@@ -70,8 +70,11 @@ public final class PagedKVCache: @unchecked Sendable {
                 return tern_attention_sequence(block_table: tables.baseAddress.map { $0 + offset }, start_pos: chunk.startPosition,
                                                tokens: chunk.tokens)
             }
-            tern_attention(compute.pool, queries, keys[layer], values[layer], sequences, sequences.count, blockSize, window ?? 0,
-                           heads, kvHeads, headDim, scale, scores, out)
+            let run = { (slopes: UnsafePointer<Float>?) in
+                tern_attention(compute.pool, queries, self.keys[layer], self.values[layer], sequences, sequences.count, self.blockSize,
+                               window ?? 0, heads, self.kvHeads, self.headDim, scale, slopes, scores, out)
+            }
+            if let alibiSlopes { alibiSlopes.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
         }
     }
 }

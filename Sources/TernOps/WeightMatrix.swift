@@ -154,6 +154,21 @@ public struct WeightMatrix: @unchecked Sendable {
         return plain
     }
 
+    /// An f32 copy with every row divided by its L2 norm (at least 1e-12, as torch's F.normalize).
+    public func normalizedRows(compute: Compute) -> WeightMatrix {
+        let normalized = WeightMatrix(type: .f32, rows: rows, columns: columns, buffer: OwnedBuffer(bytes: rows * columns * 4))
+        let out = UnsafeMutablePointer(mutating: normalized.data.assumingMemoryBound(to: Float.self))
+        for row in 0..<rows {
+            let values = out + row * columns
+            copyRow(row, to: values)
+            var sum: Double = 0
+            for i in 0..<columns { sum += Double(values[i]) * Double(values[i]) }
+            let inverse = 1 / Float(max(sum.squareRoot(), 1e-12))
+            for i in 0..<columns { values[i] *= inverse }
+        }
+        return normalized
+    }
+
     /// A GPTQ / AWQ matrix rewritten into `target` blocks on the pool's threads (tern_convert_packed_ints).
     public static func unpacking(_ packed: inout tern_packed_ints, into target: WeightType, inputOrder: [Int32]?, compute: Compute) -> WeightMatrix {
         let rows = packed.outputs, columns = packed.inputs

@@ -79,11 +79,11 @@ import Testing
         }
         let data = try Data(contentsOf: source.appendingPathComponent("model.safetensors"))
         try data.prefix(data.count / 2).write(to: copy.appendingPathComponent("model.safetensors"))
-        #expect(throws: FormatError.self) { try SafetensorsCheckpoint(directory: copy) }
+        #expect(throws: FormatError.self) { try CheckpointFolder(directory: copy) }
     }
 
     @Test func shardedCheckpointLoadsEveryShard() throws {
-        let checkpoint = try SafetensorsCheckpoint(directory: Fixtures.model("llama2-spm"))
+        let checkpoint = try CheckpointFolder(directory: Fixtures.model("llama2-spm"))
         #expect(checkpoint.files.count > 1)
         #expect(checkpoint.tensors["lm_head.weight"] != nil && checkpoint.tensors["model.embed_tokens.weight"] != nil)
     }
@@ -92,7 +92,7 @@ import Testing
         let copy = try Fixtures.temporaryDirectory()
         try FileManager.default.copyItem(at: Fixtures.model("llama2-spm").appendingPathComponent("model.safetensors.index.json"),
                                          to: copy.appendingPathComponent("model.safetensors.index.json"))
-        #expect(throws: FormatError.self) { try SafetensorsCheckpoint(directory: copy) }
+        #expect(throws: FormatError.self) { try CheckpointFolder(directory: copy) }
     }
 }
 

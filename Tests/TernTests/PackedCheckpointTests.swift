@@ -24,9 +24,9 @@ import TernOps
         let expected = Self.variants.first { $0.name == name }!
         let directory = Self.folder(name)
         let packing = try #require(try PackedQuantization.load(directory: directory))
-        let loader = WeightLoader(checkpoint: try SafetensorsWeights(directory: directory), config: try ModelConfig.load(directory: directory),
+        let loader = WeightLoader(checkpoint: try CheckpointWeights(directory: directory), config: try ModelConfig.load(directory: directory),
                                   options: LoadOptions(), compute: Compute(threads: 2), packing: packing)
-        let reference = try SafetensorsCheckpoint(directory: Self.folder("\(name)-dequantized"))
+        let reference = try CheckpointFolder(directory: Self.folder("\(name)-dequantized"))
         for layer in 0..<2 {
             for (part, outputs, inputs) in Self.layers {
                 let tensor = "model.layers.\(layer).\(part).weight"

@@ -146,9 +146,10 @@ void tern_convert_packed_ints(tern_pool *pool, const tern_packed_ints *matrix, i
 /// y = x / rms(x) * weight, for `rows` rows of `dim` elements.
 void tern_rmsnorm(tern_pool *pool, const float *x, const float *weight, float *y, size_t rows, size_t dim, float eps);
 
-/// Rotates pairs (i, i + head_dim/2) of each head by the angles whose cos/sin are given
-/// (head_dim/2 values each), as Hugging Face's rotate_half does.
-void tern_rope(float *vec, size_t heads, size_t head_dim, const float *cos_t, const float *sin_t);
+/// Rotates pairs (i, i + rotary_dims/2) among the first rotary_dims dimensions of each head by the
+/// angles whose cos/sin are given (rotary_dims/2 values each), as Hugging Face's rotate_half does;
+/// the head's other dimensions pass through (partial rotary, as ChatGLM and Qwen's rotary_pct).
+void tern_rope(float *vec, size_t heads, size_t head_dim, size_t rotary_dims, const float *cos_t, const float *sin_t);
 
 /// gate = silu(gate) * up, elementwise.
 void tern_silu_mul(tern_pool *pool, float *gate, const float *up, size_t count);
@@ -165,10 +166,12 @@ typedef struct {
 /// floats (transposed, so consecutive positions sit side by side), value blocks
 /// [block_size][n_kv_heads][head_dim]; block b of a sequence starts at
 /// cache + block_table[b] * block_size * n_kv_heads * head_dim. window > 0 limits each token to the
-/// last `window` positions. `scores` holds tern_attention_scratch_floats(...) floats.
+/// last `window` positions. `alibi_slopes` (n_heads values, or NULL) adds slope * (key position -
+/// query position) to every score. `scores` holds tern_attention_scratch_floats(...) floats.
 void tern_attention(tern_pool *pool, const float *q, const float *k_cache, const float *v_cache,
                     const tern_attention_sequence *sequences, size_t count, size_t block_size, size_t window,
-                    size_t n_heads, size_t n_kv_heads, size_t head_dim, float scale, float *scores, float *out);
+                    size_t n_heads, size_t n_kv_heads, size_t head_dim, float scale, const float *alibi_slopes,
+                    float *scores, float *out);
 size_t tern_attention_scratch_floats(size_t n_heads, size_t n_kv_heads, size_t max_context, int threads);
 
 #endif

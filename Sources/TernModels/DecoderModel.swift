@@ -1,5 +1,8 @@
-// The LLaMA family (LLaMA 2/3, Qwen2, Mistral, Yi): RMSNorm, RoPE, grouped-query attention
-// over a paged KV cache, SwiGLU MLP, tied or untied LM head.
+// The pre-norm decoder every supported family shares: RMSNorm, grouped-query attention over a
+// paged KV cache, SwiGLU MLP, tied or untied LM head. The families differ only in named
+// variations read from the config: rotary on part of each head or ALiBi (PositionEncoding),
+// Qwen's dynamic NTK and logn scaling (LongContextRules), Baichuan2's normalised head (at load);
+// fused projections are cut apart at load (FamilyWeights), so the forward pass is one.
 import Foundation
 import TernFormats
 import TernOps
@@ -23,7 +26,7 @@ struct LinearLayer {
     }
 }
 
-struct LlamaLayer {
+struct DecoderLayer {
     let inputNorm: [Float]
     let q, k, v, o: LinearLayer
     let postAttentionNorm: [Float]
@@ -48,15 +51,18 @@ struct LlamaLayer {
     var matrices: [WeightMatrix] { [q, k, v, o, gate, up, down].map(\.weight) }
 }
 
-public final class LlamaModel: LanguageModel, @unchecked Sendable {
+public final class DecoderModel: LanguageModel, @unchecked Sendable {
     public let config: ModelConfig
     let embedding: WeightMatrix
-    let layers: [LlamaLayer]
+    let layers: [DecoderLayer]
     let finalNorm: [Float]
     let lmHead: WeightMatrix
     /// The LM head is the embedding matrix itself (tied weights).
     let lmHeadIsEmbedding: Bool
-    let rotary: RotaryEmbedding
+    /// Rotary frequencies by Qwen's NTK alpha (1 for every other family).
+    private var rotaryByAlpha: [Double: RotaryEmbedding] = [:]
+    /// One slope per query head under ALiBi.
+    let alibiSlopes: [Float]?
     private let workspace: Workspace
     public let compute: Compute
     /// The workspace is shared by all calls, so forward passes run one at a time.
@@ -67,7 +73,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         compute = loader.compute
         let checkpoint = loader.checkpoint
         embedding = try loader.embedding("model.embed_tokens.weight", shape: [config.vocabSize, config.hiddenSize])
-        layers = try (0..<config.numHiddenLayers).map { try LlamaLayer(loader, index: $0, config: config) }
+        layers = try (0..<config.numHiddenLayers).map { try DecoderLayer(loader, index: $0, config: config) }
         finalNorm = try loadVector(try checkpoint.tensor("model.norm.weight"), length: config.hiddenSize)
         lmHeadIsEmbedding = loader.lmHeadIsEmbedding
         if lmHeadIsEmbedding {
@@ -75,7 +81,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         } else {
             lmHead = try loader.embedding("lm_head.weight", shape: [config.vocabSize, config.hiddenSize])
         }
-        rotary = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling)
+        alibiSlopes = config.positionEncoding == .alibi ? ALiBi.slopes(heads: config.numAttentionHeads) : nil
         workspace = Workspace(config: config)
     }
 
@@ -98,13 +104,14 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         ws.reserve(tokens: n)
         let h = config.hiddenSize, eps = Float(config.rmsNormEps)
         let positions = batch.sequences.flatMap { s in (0..<s.tokens.count).map { s.startPosition + $0 } }
+        let rotaries = batch.sequences.flatMap { s in Array(repeating: rotary(for: s), count: s.tokens.count) }
 
         for (t, token) in batch.sequences.flatMap(\.tokens).enumerated() {
             embedding.copyRow(token, to: ws.x + t * h)
         }
         for (index, layer) in layers.enumerated() {
             Ops.rmsNorm(ws.x, weight: layer.inputNorm, eps: eps, rows: n, out: ws.normed, compute: compute)
-            attention(layer, index: index, batch: batch, positions: positions, cache: cache)
+            attention(layer, index: index, batch: batch, positions: positions, rotaries: rotaries, cache: cache)
             Ops.addInPlace(ws.x, ws.attentionOut, count: n * h)
             Ops.rmsNorm(ws.x, weight: layer.postAttentionNorm, eps: eps, rows: n, out: ws.normed, compute: compute)
             Ops.linear(ws.normed, tokens: n, [layer.gate.product(ws.gate), layer.up.product(ws.up)], compute: compute)
@@ -115,15 +122,33 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         return logits(batch)
     }
 
-    private func attention(_ layer: LlamaLayer, index: Int, batch: ForwardBatch, positions: [Int], cache: PagedKVCache) {
+    /// The rotary frequencies of a sequence: Qwen's NTK alpha follows the length of its prompt.
+    private func rotary(for sequence: SequenceChunk) -> RotaryEmbedding? {
+        guard config.positionEncoding == .rotary else { return nil }
+        let alpha = config.longContext?.ntkAlpha(promptLength: sequence.promptLength) ?? 1
+        if let known = rotaryByAlpha[alpha] { return known }
+        // Qwen's rule: base · alpha^(d / (d - 2)) over the rotary dimensions d.
+        let d = Double(config.rotaryDimensions)
+        let made = RotaryEmbedding(headDim: config.rotaryDimensions, theta: config.ropeTheta * pow(alpha, d / (d - 2)), scaling: config.ropeScaling)
+        rotaryByAlpha[alpha] = made
+        return made
+    }
+
+    private func attention(_ layer: DecoderLayer, index: Int, batch: ForwardBatch, positions: [Int], rotaries: [RotaryEmbedding?], cache: PagedKVCache) {
         let ws = workspace, n = positions.count
-        let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim
+        let heads = config.numAttentionHeads, kvHeads = config.numKeyValueHeads, d = config.headDim, r = config.rotaryDimensions
         let qDim = heads * d, kvDim = kvHeads * d
         Ops.linear(ws.normed, tokens: n, [layer.q.product(ws.q), layer.k.product(ws.k), layer.v.product(ws.v)], compute: compute)
         for (t, position) in positions.enumerated() {
-            rotary.angles(position: position, cos: ws.cos, sin: ws.sin)
-            Ops.rope(ws.q + t * qDim, heads: heads, headDim: d, cos: ws.cos, sin: ws.sin)
-            Ops.rope(ws.k + t * kvDim, heads: kvHeads, headDim: d, cos: ws.cos, sin: ws.sin)
+            if let rotary = rotaries[t] {
+                rotary.angles(position: position, cos: ws.cos, sin: ws.sin)
+                Ops.rope(ws.q + t * qDim, heads: heads, headDim: d, rotaryDimensions: r, cos: ws.cos, sin: ws.sin)
+                Ops.rope(ws.k + t * kvDim, heads: kvHeads, headDim: d, rotaryDimensions: r, cos: ws.cos, sin: ws.sin)
+            }
+            // Qwen's logn attention scales queries past the trained length (after the rotation).
+            if let factor = config.longContext?.queryScale(position: position), factor != 1 {
+                Ops.scale(ws.q + t * qDim, count: qDim, by: factor)
+            }
         }
         let scale = 1 / Float(d).squareRoot()
         var t = 0
@@ -137,7 +162,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         }
         let chunks = batch.sequences.map { PagedKVCache.Chunk(blockTable: $0.blockTable, startPosition: $0.startPosition, tokens: $0.tokens.count) }
         cache.attend(layer: index, chunks: chunks, queries: ws.q, heads: heads, window: config.slidingWindow, scale: scale,
-                     out: ws.attention, compute: compute)
+                     alibiSlopes: alibiSlopes, out: ws.attention, compute: compute)
         layer.o(ws.attention, tokens: n, out: ws.attentionOut, compute: compute)
     }
 
