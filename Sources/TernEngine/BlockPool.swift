@@ -97,10 +97,10 @@ public final class BlockPool: @unchecked Sendable {
         return h
     }
 
-    /// Hashes of the full blocks of `tokens`, each chained to the one before.
-    public func blockHashes(_ tokens: [Int]) -> [UInt64] {
+    /// Hashes of the full blocks of `tokens`, each chained to the one before, the first to `seed`.
+    public func blockHashes(_ tokens: [Int], seed: UInt64 = 0) -> [UInt64] {
         var result: [UInt64] = []
-        var parent: UInt64 = 0
+        var parent = seed
         for start in stride(from: 0, to: tokens.count - blockSize + 1, by: blockSize) {
             parent = Self.hash(parent: parent, tokens: tokens[start..<(start + blockSize)])
             result.append(parent)

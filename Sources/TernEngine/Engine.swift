@@ -179,7 +179,7 @@ public final class Engine: @unchecked Sendable {
             var table: [Int32] = []
             var hashes: [UInt64] = []
             if configuration.enablePrefixCaching {
-                hashes = pool.blockHashes(known)
+                hashes = pool.blockHashes(known, seed: next.hashSeed)
                 table = pool.reuse(hashes)
                 if table.count * pool.blockSize >= known.count {
                     var last = [table.removeLast()]
@@ -193,7 +193,7 @@ public final class Engine: @unchecked Sendable {
             next.blockTable = table
             next.computedTokens = table.count * pool.blockSize
             next.hashedBlocks = table.count
-            next.lastHash = table.isEmpty ? 0 : hashes[table.count - 1]
+            next.lastHash = table.isEmpty ? next.hashSeed : hashes[table.count - 1]
             if next.state.outputTokens.isEmpty {
                 prefixQueries += configuration.enablePrefixCaching ? known.count : 0
                 prefixHits += next.computedTokens
@@ -217,7 +217,7 @@ public final class Engine: @unchecked Sendable {
         pool.release(&sequence.blockTable)
         sequence.computedTokens = 0
         sequence.hashedBlocks = 0
-        sequence.lastHash = 0
+        sequence.lastHash = sequence.hashSeed
         active.removeAll { $0 === sequence }
         waiting.insert(sequence, at: 0)
         preemptions += 1
@@ -231,7 +231,7 @@ public final class Engine: @unchecked Sendable {
         for sequence in active where sequence.isDecoding {
             guard active.contains(where: { $0 === sequence }), reserve(sequence, tokens: sequence.state.length) else { continue }
             scheduled.append((sequence, SequenceChunk(tokens: [sequence.state.outputTokens.last!], startPosition: sequence.state.length - 1,
-                                                      blockTable: sequence.blockTable)))
+                                                      blockTable: sequence.blockTable, promptLength: sequence.request.promptTokens.count)))
             budget -= 1
         }
         for sequence in active where !sequence.isDecoding && budget > 0 {
@@ -243,7 +243,8 @@ public final class Engine: @unchecked Sendable {
             // Only a new prompt's last chunk yields logits; a resumed sequence already knows its next token.
             let wantsLogits = end == known.count && sequence.state.outputTokens.isEmpty
             scheduled.append((sequence, SequenceChunk(tokens: Array(known[sequence.computedTokens..<end]), startPosition: sequence.computedTokens,
-                                                      blockTable: sequence.blockTable, logitRows: wantsLogits ? .lastToken : .none)))
+                                                      blockTable: sequence.blockTable, logitRows: wantsLogits ? .lastToken : .none,
+                                                      promptLength: sequence.request.promptTokens.count)))
             budget -= count
         }
         // A decode scheduled before a later one preempted it must not run.
@@ -307,11 +308,16 @@ final class ActiveSequence {
     var computedTokens = 0
     /// Blocks registered in the prefix cache so far, and the hash of the last one.
     var hashedBlocks = 0
-    var lastHash: UInt64 = 0
+    var lastHash: UInt64
+    /// Where the sequence's hash chain starts: keys that depend on more than the tokens (Qwen's
+    /// NTK-scaled rotary) are only shared between sequences computed the same way.
+    let hashSeed: UInt64
 
     init(request: EngineRequest, continuation: AsyncStream<EngineEvent>.Continuation, loaded: LoadedModel, maxLength: Int) {
         self.request = request
         self.continuation = continuation
+        hashSeed = loaded.model.config.kvCacheVariant(promptLength: request.promptTokens.count)
+        lastHash = hashSeed
         state = SequenceState(prompt: request.promptTokens, parameters: request.parameters, tokenizer: loaded.tokenizer,
                               modelEndTokens: loaded.endTokenIds, maxLength: maxLength)
     }

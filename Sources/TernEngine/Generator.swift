@@ -47,7 +47,7 @@ public final class Generator {
                 result.finishReason = reason
                 break
             }
-            chunk = SequenceChunk(tokens: [step.token.id], startPosition: state.length - 1, blockTable: blockTable)
+            chunk = SequenceChunk(tokens: [step.token.id], startPosition: state.length - 1, blockTable: blockTable, promptLength: prompt.count)
         }
         result.tokens = state.outputTokens
         result.text = state.text

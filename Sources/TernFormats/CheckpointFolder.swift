@@ -5,6 +5,8 @@ import Foundation
 
 public struct CheckpointFolder: Sendable {
     public let tensors: [String: TensorView]
+    /// The files the tensors were read from.
+    public let shards: [String]
 
     private enum Format: CaseIterable {
         case safetensors, pytorch
@@ -25,7 +27,8 @@ public struct CheckpointFolder: Sendable {
             throw FormatError("no .safetensors or pytorch_model*.bin files in \(directory.path)")
         }
         var tensors: [String: TensorView] = [:]
-        for shard in try Self.shards(of: format, directory: directory, listing: all) {
+        shards = try Self.shards(of: format, directory: directory, listing: all)
+        for shard in shards {
             let path = directory.appendingPathComponent(shard).path
             guard fm.fileExists(atPath: path) else { throw FormatError("missing shard \(shard) in \(directory.path)") }
             for (name, view) in try format.tensors(path: path) {

@@ -31,9 +31,10 @@ extension ModelConfig {
         tieWordEmbeddings = json["tie_word_embeddings"]?.boolValue ?? false
     }
 
-    /// Baichuan 1/2. The 7B and 13B configs differ only in shape; which positional scheme a
-    /// checkpoint uses is written in the modeling_baichuan.py it ships (7B rotary, 13B ALiBi), so
-    /// that decides, and the shape only when the file is missing (vLLM's rule: hidden 4096 is 7B).
+    /// Baichuan 1/2. Which positional scheme a checkpoint uses is written in the modeling_baichuan.py
+    /// it ships (7B rotary, 13B ALiBi), so that decides; without it, the 7B configs name
+    /// max_position_embeddings and the 13B ones do not; without that, the shape (vLLM's rule:
+    /// hidden 4096 is 7B).
     init(baichuan json: JSONValue, architecture: String, modelingCode: String?) throws {
         func int(_ key: String) throws -> Int { try Self.positiveInt(json, [key]) }
         let hidden = try int("hidden_size"), heads = try int("num_attention_heads")
@@ -47,6 +48,9 @@ extension ModelConfig {
         if let code = modelingCode, code.contains("alibi") != code.contains("RotaryEmbedding") {
             positionEncoding = code.contains("alibi") ? .alibi : .rotary
             positionEncodingReason = "modeling_baichuan.py beside the config uses \(positionEncoding)"
+        } else if json["max_position_embeddings"] != nil {
+            positionEncoding = .rotary
+            positionEncodingReason = "no modeling_baichuan.py says which; the config names max_position_embeddings, as the 7B (RoPE) configs do"
         } else {
             positionEncoding = hidden == 4096 ? .rotary : .alibi
             positionEncodingReason = "no modeling_baichuan.py says which; hidden_size \(hidden) is the \(hidden == 4096 ? "7B shape (RoPE)" : "13B shape (ALiBi)")"
@@ -79,5 +83,15 @@ extension ModelConfig {
         maxPositionEmbeddings = min(json["max_position_embeddings"]?.intValue ?? json["n_positions"]?.intValue ?? trained, 32767)
         longContext = LongContextRules(trainedLength: trained, dynamicNTK: json["use_dynamic_ntk"]?.boolValue ?? true,
                                        lognAttention: json["use_logn_attn"]?.boolValue ?? true)
+    }
+}
+
+extension ModelConfig {
+    /// 0 when a sequence's keys depend on its tokens alone; otherwise a value naming how they were
+    /// computed (Qwen's NTK alpha for prompts past the trained length), so a prefix cache keyed on
+    /// it never hands keys rotated one way to a sequence that rotates them another.
+    public func kvCacheVariant(promptLength: Int) -> UInt64 {
+        let alpha = longContext?.ntkAlpha(promptLength: promptLength) ?? 1
+        return alpha == 1 ? 0 : UInt64(alpha)
     }
 }

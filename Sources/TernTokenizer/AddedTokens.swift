@@ -7,13 +7,16 @@ public struct AddedToken: Sendable {
     /// Whitespace on that side of the token belongs to the token.
     let leftStrip: Bool
     let rightStrip: Bool
+    /// Found in text. ChatGLM's `sop` and `eop` are plain words, so only their ids are used.
+    let matchedInText: Bool
 
-    init(id: Int, content: String, special: Bool, leftStrip: Bool = false, rightStrip: Bool = false) {
+    init(id: Int, content: String, special: Bool, leftStrip: Bool = false, rightStrip: Bool = false, matchedInText: Bool = true) {
         self.id = id
         self.content = content
         self.special = special
         self.leftStrip = leftStrip
         self.rightStrip = rightStrip
+        self.matchedInText = matchedInText
     }
 }
 
@@ -30,7 +33,7 @@ struct AddedTokenMatcher: Sendable {
     init(_ tokens: [AddedToken]) {
         self.tokens = tokens
         var table: [UInt8: [AddedToken]] = [:]
-        for token in tokens where !token.content.isEmpty {
+        for token in tokens where !token.content.isEmpty && token.matchedInText {
             table[token.content.utf8.first!, default: []].append(token)
         }
         byFirstByte = table.mapValues { $0.sorted { $0.content.utf8.count > $1.content.utf8.count } }

@@ -3,16 +3,20 @@ import Foundation
 import TernFormats
 
 extension Tokenizer {
-    /// A folder's tokenizer: tokenizer.json, else SentencePiece's tokenizer.model.
+    /// A folder's tokenizer: tokenizer.json, else Qwen's qwen.tiktoken, else SentencePiece's
+    /// tokenizer.model (ChatGLM's with its appended special tokens).
     public static func load(directory: URL) throws -> Tokenizer {
         let url = directory.appendingPathComponent("tokenizer.json")
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         let config = FileManager.default.fileExists(atPath: configURL.path) ? try JSONParser.parse(contentsOf: configURL) : nil
         guard FileManager.default.fileExists(atPath: url.path) else {
+            let tiktoken = directory.appendingPathComponent("qwen.tiktoken")
+            if FileManager.default.fileExists(atPath: tiktoken.path) { return try Tokenizer(tiktoken: tiktoken.path) }
             let model = directory.appendingPathComponent("tokenizer.model")
             guard FileManager.default.fileExists(atPath: model.path) else {
-                throw FormatError("no tokenizer.json or tokenizer.model in \(directory.path)")
+                throw FormatError("no tokenizer.json, qwen.tiktoken or tokenizer.model in \(directory.path)")
             }
+            if config?["tokenizer_class"]?.stringValue == "ChatGLMTokenizer" { return try Tokenizer(chatGLM: model.path) }
             return try Tokenizer(sentencePiece: model.path, config: config)
         }
         do {

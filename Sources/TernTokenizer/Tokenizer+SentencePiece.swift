@@ -5,12 +5,7 @@ import TernFormats
 extension Tokenizer {
     public convenience init(sentencePiece path: String, config: JSONValue?) throws {
         let model = try SentencePieceModel(path: path)
-        guard model.kind == .bpe else {
-            throw FormatError("\(path): SentencePiece \(model.kind) models are not supported (supported: BPE)")
-        }
-        guard !model.removeExtraWhitespaces else {
-            throw FormatError("\(path): SentencePiece normalizers that remove extra whitespace are not supported")
-        }
+        try Self.checkSupported(model, path: path)
         do {
             try self.init(gguf: model.ggufMetadata(addBOS: config?["add_bos_token"]?.boolValue ?? true))
         } catch let error as FormatError {

@@ -45,11 +45,13 @@ public final class Tokenizer: Sendable {
 
     public func isSpecial(_ id: Int) -> Bool { addedById[id]?.special ?? false }
 
-    /// Token ids of `text`. Added and special tokens written in the text are recognised;
+    /// Token ids of `text`. Added and special tokens written in the text are recognised unless
+    /// `parseSpecialTokens` is off (the text is then all text, as a chat message's content should be);
     /// with `addSpecialTokens` the post-processor's BOS/EOS are put around the result.
-    public func encode(_ text: String, addSpecialTokens: Bool = true) -> [Int] {
+    public func encode(_ text: String, addSpecialTokens: Bool = true, parseSpecialTokens: Bool = true) -> [Int] {
         var ids: [Int] = addSpecialTokens ? prefixIds : []
-        for (index, segment) in addedTokens.split(text).enumerated() {
+        let segments = parseSpecialTokens ? addedTokens.split(text) : (text.isEmpty ? [] : [.text(text)])
+        for (index, segment) in segments.enumerated() {
             switch segment {
             case .token(let id):
                 ids.append(id)

@@ -12,6 +12,11 @@ enum Fixtures {
 
     static func model(_ name: String) -> URL { root.appendingPathComponent("models/\(name)") }
 
+    /// Tiny checkpoints of the remote-code families, as their repositories lay them out (scripts/make_family_fixtures.py).
+    static let familyNames = ["chatglm3-6b", "baichuan2-13b-chat", "baichuan2-7b-chat", "qwen-7b-chat"]
+
+    static func family(_ name: String) -> URL { root.appendingPathComponent("families/\(name)") }
+
     static func reference(_ name: String) throws -> JSONValue {
         try JSONParser.parse(contentsOf: root.appendingPathComponent("references/\(name).json"))
     }
