@@ -32,7 +32,7 @@ struct ChatCommand: ParsableCommand {
                 if input.isEmpty { continue }
                 history.append(Self.message("user", input))
                 do {
-                    let ids = prompt.tokenize(try prompt.render(messages: history))
+                    let ids = try prompt.ids(messages: history)
                     let result = try generator.generate(prompt: ids, parameters: parameters) { text in
                         FileHandle.standardOutput.write(Data(text.utf8))
                     }

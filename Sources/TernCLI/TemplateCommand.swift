@@ -18,10 +18,15 @@ struct TemplateCommand: ParsableCommand {
         try reportingErrors {
             let loaded = try LoadedModel(path: try model.url)
             let prompt = try loaded.chatPrompt(overrideFile: chatTemplate)
-            let rendered = try prompt.render(messages: try Self.jsonList(messages, what: "messages"), addGenerationPrompt: addGenerationPrompt,
+            let conversation = try Self.jsonList(messages, what: "messages")
+            let rendered = try prompt.render(messages: conversation, addGenerationPrompt: addGenerationPrompt,
                                              tools: try tools.map { try Self.jsonList($0, what: "tools") })
             print(rendered)
-            if ids { print(prompt.tokenize(rendered).map(String.init).joined(separator: " ")) }
+            guard ids else { return }
+            // A built-in format builds the ids itself; the text above is its display form.
+            let tokens = try prompt.builtIn?.tokens(messages: conversation, addGenerationPrompt: addGenerationPrompt, tokenizer: loaded.tokenizer)
+                ?? prompt.tokenize(rendered)
+            print(tokens.map(String.init).joined(separator: " "))
         }
     }
 

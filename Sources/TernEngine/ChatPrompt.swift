@@ -8,10 +8,20 @@ import TernTokenizer
 public struct ChatPrompt: Sendable {
     public let template: ChatTemplate
     public let tokenizer: Tokenizer
+    /// Where the model has no template of its own: its family's format, which builds the ids
+    /// (`template` is then that format's text form, for display).
+    public let builtIn: BuiltInChatFormat?
 
-    public init(template: ChatTemplate, tokenizer: Tokenizer) {
+    public init(template: ChatTemplate, tokenizer: Tokenizer, builtIn: BuiltInChatFormat? = nil) {
         self.template = template
         self.tokenizer = tokenizer
+        self.builtIn = builtIn
+    }
+
+    /// The prompt ids of a conversation that ends with a generation prompt.
+    public func ids(messages: [JSONValue]) throws -> [Int] {
+        if let builtIn { return try builtIn.tokens(messages: messages, addGenerationPrompt: true, tokenizer: tokenizer) }
+        return tokenize(try render(messages: messages))
     }
 
     /// Reads a template file given by the user (`--chat-template FILE`), keeping the model's special tokens.

@@ -21,6 +21,8 @@ public final class LoadedModel: Sendable {
     public let endTokenIds: Set<Int>
     /// The model's own chat template, or why chat requests cannot be served without one given.
     public let chatTemplate: Result<ChatTemplate, EngineError>
+    /// The family's format, used where the model ships no template (ChatGLM3, Baichuan2, Qwen-1).
+    public let builtInChatFormat: BuiltInChatFormat?
 
     public init(path: URL, options: LoadOptions = LoadOptions()) throws {
         var isDirectory: ObjCBool = false
@@ -46,15 +48,21 @@ public final class LoadedModel: Sendable {
         guard tokenizer.vocabularySize <= model.config.vocabSize else {
             throw EngineError("tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(model.config.vocabSize)")
         }
+        let family = BuiltInChatFormat.of(model.config.family)
+        var builtIn: BuiltInChatFormat?
         do {
             if let template = try template() {
                 chatTemplate = .success(template)
+            } else if let family {
+                builtIn = family
+                chatTemplate = .success(try ChatTemplate(source: family.textTemplate))
             } else {
                 chatTemplate = .failure(EngineError("the model has no chat template; give one with --chat-template FILE"))
             }
         } catch {
             chatTemplate = .failure(EngineError("the model's chat template cannot be used: \(error)"))
         }
+        builtInChatFormat = builtIn
         var ends = Set(generationConfig.eosTokenIds).union(model.config.eosTokenIds)
         if let eos = tokenizer.eosTokenId { ends.insert(eos) }
         // A ChatML template ends every turn with <|im_end|>; models whose configs name another end
@@ -62,6 +70,8 @@ public final class LoadedModel: Sendable {
         if let source = try? chatTemplate.get().source, source.contains(Self.chatMLTurnEnd), let id = tokenizer.id(of: Self.chatMLTurnEnd) {
             ends.insert(id)
         }
+        // The tokens each family's own chat() stops on (ChatGLM3's next role, Qwen's ChatML markers).
+        for token in family?.stopTokens ?? [] { if let id = tokenizer.id(of: token) { ends.insert(id) } }
         endTokenIds = ends
     }
 
@@ -73,7 +83,7 @@ public final class LoadedModel: Sendable {
             let template = try ChatPrompt.template(file: overrideFile, specialTokensOf: try? chatTemplate.get(), tokenizer: tokenizer)
             return ChatPrompt(template: template, tokenizer: tokenizer)
         }
-        return ChatPrompt(template: try chatTemplate.get(), tokenizer: tokenizer)
+        return ChatPrompt(template: try chatTemplate.get(), tokenizer: tokenizer, builtIn: builtInChatFormat)
     }
 
     /// The folder's name, or the GGUF file's without its extension.

@@ -29,6 +29,16 @@ enum ChatRequest {
         if continuing, addGenerationPrompt == true {
             throw APIError.badRequest("'continue_final_message' and 'add_generation_prompt' cannot both be true", param: "continue_final_message")
         }
+        if let builtIn = prompt.builtIn {
+            for (name, value) in [("tools", tools.map { _ in true }), ("documents", documents.map { _ in true })] where value != nil {
+                throw APIError.badRequest("'\(name)' needs a chat template; this model's built-in \(builtIn.rawValue) format has none", param: name)
+            }
+            do {
+                return try builtIn.tokens(messages: messages, addGenerationPrompt: !continuing && addGenerationPrompt != false, tokenizer: server.loaded.tokenizer)
+            } catch let error as EngineError {
+                throw APIError.badRequest(error.message, param: "messages")
+            }
+        }
         do {
             var text = try prompt.render(messages: messages, addGenerationPrompt: continuing ? false : addGenerationPrompt ?? true,
                                                   tools: tools, documents: documents, extra: extra)

@@ -57,3 +57,46 @@ import TernModels
         }
     }
 }
+
+@Suite struct FamilyChatFormatTests {
+    /// The reference conversation of each fixture as OpenAI-style messages (ChatGLM3 and Qwen's
+    /// helpers take a history and a query; Baichuan2's takes messages).
+    static func messages(_ name: String) throws -> [JSONValue] {
+        let chat = try Fixtures.reference(name)["chat"]!
+        if let messages = chat["messages"]?.arrayValue { return messages }
+        var result: [JSONValue] = []
+        if let system = chat["system"]?.stringValue { result.append(["role": "system", "content": .string(system)]) }
+        for turn in chat["history"]!.arrayValue! {
+            if let pair = turn.arrayValue {
+                result += [["role": "user", "content": pair[0]], ["role": "assistant", "content": pair[1]]]
+            } else {
+                result.append(turn)
+            }
+        }
+        return result + [["role": "user", "content": chat["query"]!]]
+    }
+
+    @Test(arguments: Fixtures.familyNames)
+    func builtInFormatBuildsWhatTheModelsHelperBuilds(model name: String) throws {
+        let loaded = try LoadedModel(path: Fixtures.family(name))
+        let prompt = try loaded.chatPrompt()
+        #expect(prompt.builtIn != nil)
+        #expect(try prompt.ids(messages: try Self.messages(name)) == (try Fixtures.reference(name)["chat"]!["ids"]!.ints))
+    }
+
+    @Test func familiesStopOnTheirOwnTurnMarkers() throws {
+        let glm = try LoadedModel(path: Fixtures.family("chatglm3-6b"))
+        for token in ["<|user|>", "<|observation|>"] { #expect(glm.endTokenIds.contains(glm.tokenizer.id(of: token)!)) }
+        #expect(glm.endTokenIds.contains(2))
+        let qwen = try LoadedModel(path: Fixtures.family("qwen-7b-chat"))
+        #expect(Set([151643, 151644, 151645]).isSubset(of: qwen.endTokenIds))
+        #expect(try LoadedModel(path: Fixtures.family("baichuan2-13b-chat")).endTokenIds == [2])
+    }
+
+    @Test func chatGLMsPrefixWordsAreNotSpecialInText() throws {
+        let glm = try LoadedModel(path: Fixtures.family("chatglm3-6b"))
+        let sop = glm.tokenizer.id(of: "sop")!
+        #expect(!glm.tokenizer.encode("a sop and an eop in a desktop", addSpecialTokens: false).contains(sop))
+        #expect(glm.tokenizer.encode("<|user|>", addSpecialTokens: false) == [glm.tokenizer.id(of: "<|user|>")!])
+    }
+}
