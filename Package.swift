@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "TernTemplates", dependencies: ["TernFormats"]),
         // Tensors, weight views and the operations the models are written against.
         .target(name: "TernOps", dependencies: ["CTernKernels", "TernFormats"]),
-        // One file per architecture family, plus the registry from model_type.
+        // The one decoder every family runs on, the family weight maps and the registry.
         .target(name: "TernModels", dependencies: ["TernOps", "TernFormats"]),
         // Sampling, stop checking and the generation loop.
         .target(name: "TernEngine", dependencies: ["TernModels", "TernTokenizer", "TernTemplates", "TernFormats"]),

@@ -356,12 +356,25 @@ def qwen(code, seed=0):
     return write_reference(name, reference, prompts, "bfloat16", extra, QWEN_LIVE)
 
 
+class RunsCode:
+    """What a hostile checkpoint holds: unpickling it calls os.system."""
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/tern-pickle-ran",))
+
+
+def malicious():
+    """A .bin whose pickle would create /tmp/tern-pickle-ran if Python's unpickler read it."""
+    out = fresh("malicious-pickle")
+    shutil.copy(os.path.join(FIXTURES, "families", "baichuan2-7b-chat", "config.json"), out)
+    torch.save({"model.embed_tokens.weight": torch.zeros(2, 2), "payload": RunsCode()}, os.path.join(out, "pytorch_model.bin"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chatglm3", required=True, help="folder with THUDM/chatglm3-6b's code files")
     parser.add_argument("--baichuan2", required=True, help="folder with baichuan-inc/Baichuan2-13B-Chat's code files")
     parser.add_argument("--qwen", required=True, help="folder with Qwen/Qwen-7B's code files and qwen.tiktoken")
-    parser.add_argument("--only", help="one fixture: chatglm3, baichuan2_13b, baichuan2_7b or qwen")
+    parser.add_argument("--only", help="one fixture: chatglm3, baichuan2_13b, baichuan2_7b, qwen (or none)")
     args = parser.parse_args()
     torch.manual_seed(0)
     builds = [(chatglm3, args.chatglm3), (baichuan2_13b, args.baichuan2), (baichuan2_7b, args.baichuan2), (qwen, args.qwen)]
@@ -369,6 +382,7 @@ def main():
         seed = 0
         while build(code, seed) < 1e-2:
             seed += 100
+    malicious()
 
 
 if __name__ == "__main__":

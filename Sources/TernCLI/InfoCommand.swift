@@ -27,7 +27,7 @@ struct InfoCommand: ParsableCommand {
                 "vocabulary:     \(c.vocabSize) (tokenizer: \(loaded.tokenizer.vocabularySize))",
                 "context:        \(context) tokens, rope theta \(c.ropeTheta), scaling \(c.ropeScaling.kind.rawValue)",
                 "dtypes:         " + bytesByType.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", "),
-                "weights:        \(formatBytes(weightBytes)) from \(url.hasDirectoryPath ? "safetensors" : "a GGUF file")",
+                "weights:        \(formatBytes(weightBytes)) from \(url.hasDirectoryPath ? "a checkpoint folder" : "a GGUF file")",
                 "KV cache:       \(formatBytes(kvPerToken)) per token (f32)",
                 "memory needed:  \(formatBytes(weightBytes + kvPerToken * min(context, 4096))) at \(min(context, 4096)) tokens, "
                     + "\(formatBytes(weightBytes + kvPerToken * context)) at the full context",
@@ -36,6 +36,15 @@ struct InfoCommand: ParsableCommand {
                 lines.insert("quantization:   \(packing) (run as the block types below)", at: 8)
             }
             if let window = c.slidingWindow { lines.append("sliding window: \(window) tokens") }
+            lines.append("family:         \(c.family.rawValue)")
+            var positions = c.positionEncoding == .alibi ? "ALiBi" : "RoPE on \(c.rotaryDimensions) of \(c.headDim) dimensions"
+            if let reason = c.positionEncodingReason { positions += " (\(reason))" }
+            lines.append("positions:      \(positions)")
+            if c.normalizedHead { lines.append("LM head:        rows L2-normalised at load (NormHead)") }
+            if let rules = c.longContext {
+                lines.append("long context:   trained on \(rules.trainedLength) tokens; dynamic NTK \(rules.dynamicNTK ? "on" : "off"), logn attention \(rules.lognAttention ? "on" : "off")")
+            }
+            if let format = loaded.builtInChatFormat { lines.append("chat format:    built-in \(format.rawValue) (no template in the model)") }
             print(lines.joined(separator: "\n"))
         }
     }

@@ -7,7 +7,7 @@ import Foundation
 import Testing
 import TernEngine
 import TernFormats
-import TernModels
+@testable import TernModels
 
 @Suite struct ModelFamilyTests {
 
@@ -98,5 +98,50 @@ import TernModels
         let sop = glm.tokenizer.id(of: "sop")!
         #expect(!glm.tokenizer.encode("a sop and an eop in a desktop", addSpecialTokens: false).contains(sop))
         #expect(glm.tokenizer.encode("<|user|>", addSpecialTokens: false) == [glm.tokenizer.id(of: "<|user|>")!])
+    }
+}
+
+@Suite struct FamilyBadInputTests {
+    @Test func aPickleThatWouldRunCodeIsRefusedAndNeverRun() throws {
+        let marker = "/tmp/tern-pickle-ran"
+        try? FileManager.default.removeItem(atPath: marker)
+        let error = #expect(throws: FormatError.self) { try CheckpointFolder(directory: Fixtures.family("malicious-pickle")) }
+        #expect(error?.message.contains("posix.system") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("pytorch_model.bin") == true)
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
+    @Test func aBinThatIsNotAZipIsNamedAndRefused() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        try FileManager.default.copyItem(at: Fixtures.family("baichuan2-7b-chat").appendingPathComponent("config.json"),
+                                         to: folder.appendingPathComponent("config.json"))
+        try Data("not a zip archive at all".utf8).write(to: folder.appendingPathComponent("pytorch_model.bin"))
+        let error = #expect(throws: FormatError.self) { try CheckpointFolder(directory: folder) }
+        #expect(error?.message.contains("pytorch_model.bin is not a zip archive") == true, "\(String(describing: error))")
+    }
+
+    @Test func aConfigMixingFamiliesIsRefused() throws {
+        let json = try JSONParser.parse(#"{"architectures": ["ChatGLMModel"], "model_type": "qwen", "hidden_size": 64}"#)
+        let error = #expect(throws: FormatError.self) { try ModelConfig(json: json) }
+        #expect(error?.message.contains("mixes families") == true)
+    }
+
+    @Test func baichuanTakesItsPositionsFromTheModelingFileItShips() throws {
+        let json = try JSONParser.parse(#"{"architectures": ["BaichuanForCausalLM"], "model_type": "baichuan", "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 2, "num_attention_heads": 32, "vocab_size": 125696}"#)
+        #expect(try ModelConfig(json: json).positionEncoding == .rotary)  // the 7B shape
+        #expect(try ModelConfig(json: json, modelingCode: "def _gen_alibi_mask(tensor, n_head, max_pos): ...").positionEncoding == .alibi)
+        let code = "class RotaryEmbedding(torch.nn.Module): ...\\nclass NormHead(nn.Module): ..."
+        let config = try ModelConfig(json: json, modelingCode: code)
+        #expect(config.positionEncoding == .rotary && config.normalizedHead)
+        #expect(config.positionEncodingReason?.contains("modeling_baichuan.py") == true)
+    }
+
+    @Test func alibiSlopesFollowBaichuansFormulaFor40Heads() {
+        // Baichuan2-13B: 2^-(h+1)/4 for the first 32 heads, then 2^-(2k+1)/8 (values from _get_interleave(40)).
+        let slopes = ALiBi.slopes(heads: 40)
+        #expect(slopes.count == 40)
+        #expect(abs(slopes[0] - 0.840896) < 1e-6 && abs(slopes[31] - 0.00390625) < 1e-9)
+        let tail: [Float] = [0.917004, 0.771105, 0.648420, 0.545254, 0.458502, 0.385553, 0.324210, 0.272627]
+        #expect(zip(slopes[32...], tail).allSatisfy { abs($0 - $1) < 1e-6 })
     }
 }
