@@ -29,6 +29,6 @@ import TernTokenizer
         #expect(throws: FormatError.self) { _ = try Tokenizer.load(directory: folder) }
         do { _ = try Tokenizer.load(directory: folder) } catch { #expect("\(error)".contains("tokenizer.model: not a SentencePiece model")) }
         let empty = try Fixtures.temporaryDirectory()
-        do { _ = try Tokenizer.load(directory: empty) } catch { #expect("\(error)".contains("no tokenizer.json or tokenizer.model")) }
+        do { _ = try Tokenizer.load(directory: empty) } catch { #expect("\(error)".contains("no tokenizer.json, qwen.tiktoken or tokenizer.model")) }
     }
 }
