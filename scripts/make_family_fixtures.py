@@ -35,12 +35,13 @@ FIXTURES = os.path.join(REPO, "Tests", "Fixtures")
 STRINGS = ["你好", "你好，世界！今天天气很好。", "部署私有化大模型需要量化、批处理和分页缓存。", "Hello world, 世界 and 🦙 emoji",
            "  leading spaces\n\nand\ttabs", "def add(a, b):\n    return a + b", "通义千问、智谱、百川和零一万物的模型。123 456"]
 PROMPTS = ["Once upon a time", "床前明月光，疑是地上霜。", "def fib(n):\n    return fib(n - 1) + fib(n - 2)"]
-CORPUS_FILE = os.path.join(REPO, "README.md")
+# llama.cpp's tokenizer test strings: a fixed training text, so the tokenizers come out the same every run.
+CORPUS_FILE = os.path.join(FIXTURES, "vocab", "ggml-vocab-llama-spm.gguf.inp")
 
 
 def corpus():
     with open(CORPUS_FILE, encoding="utf-8") as f:
-        return f.read().splitlines() + STRINGS * 20 + PROMPTS * 20
+        return f.read().splitlines() * 3 + STRINGS * 20 + PROMPTS * 20
 
 
 def train_sentencepiece(add_dummy_prefix, size, reserved=None):
@@ -243,6 +244,7 @@ def baichuan_chat(tokenizer, code):
 
 
 def baichuan2_13b(code, seed=0):
+    """40 layers and 32 for the 7B below: llama.cpp tells Baichuan's 13B (ALiBi) from its 7B (RoPE) by the layer count."""
     name = "baichuan2-13b-chat"
     out = fresh(name)
     baichuan_tokenizer_files(out)
@@ -250,7 +252,7 @@ def baichuan2_13b(code, seed=0):
               "auto_map": {"AutoConfig": "configuration_baichuan.BaichuanConfig", "AutoModelForCausalLM": "modeling_baichuan.BaichuanForCausalLM"},
               "tokenizer_class": "BaichuanTokenizer", "bos_token_id": 1, "eos_token_id": 2, "gradient_checkpointing": False,
               "hidden_act": "silu", "hidden_size": 20, "initializer_range": 0.02, "intermediate_size": 48, "model_max_length": 4096,
-              "model_type": "baichuan", "num_attention_heads": 5, "num_hidden_layers": 2, "pad_token_id": 0, "rms_norm_eps": 1e-06,
+              "model_type": "baichuan", "num_attention_heads": 5, "num_hidden_layers": 40, "pad_token_id": 0, "rms_norm_eps": 1e-06,
               "tie_word_embeddings": False, "torch_dtype": "bfloat16", "transformers_version": "4.29.2", "use_cache": True,
               "vocab_size": BAICHUAN_VOCAB}
     json.dump(config, open(os.path.join(out, "config.json"), "w"), indent=2)
@@ -274,7 +276,7 @@ def baichuan2_7b(code, seed=0):
     name = "baichuan2-7b-chat"
     out = fresh(name)
     baichuan_tokenizer_files(out)
-    hidden, heads, inter, layers = 16, 2, 48, 2
+    hidden, heads, inter, layers = 16, 2, 48, 32
     config = {"architectures": ["BaichuanForCausalLM"], "auto_map": {"AutoConfig": "configuration_baichuan.BaichuanConfig",
               "AutoModelForCausalLM": "modeling_baichuan.BaichuanForCausalLM"}, "tokenizer_class": "BaichuanTokenizer",
               "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu", "hidden_size": hidden, "initializer_range": 0.02,

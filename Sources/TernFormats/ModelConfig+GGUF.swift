@@ -1,10 +1,16 @@
 // A model configuration to and from GGUF metadata, with llama.cpp's key names ("{arch}.block_count", ...).
 
 extension ModelConfig {
-    /// GGUF's architecture name: Qwen2 has its own; LLaMA and Mistral are both "llama".
-    public var ggufArchitecture: String { architecture == "Qwen2ForCausalLM" ? "qwen2" : "llama" }
+    /// GGUF's architecture name: Qwen2 and the remote-code families have their own; LLaMA and Mistral are both "llama".
+    public var ggufArchitecture: String {
+        switch family {
+        case .llama: return architecture == "Qwen2ForCausalLM" ? "qwen2" : "llama"
+        case .chatglm, .baichuan, .qwen: return family.rawValue
+        }
+    }
 
-    static let architectureNames = ["llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM"]
+    static let architectureNames = ["llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM", "chatglm": "ChatGLMModel",
+                                    "baichuan": "BaichuanForCausalLM", "qwen": "QWenLMHeadModel"]
 
     /// The configuration of a GGUF model. Biases and tied embeddings are read off which tensors
     /// the file holds, the vocabulary size off the embedding's shape.
@@ -29,17 +35,46 @@ extension ModelConfig {
                   intermediateSize: try int("feed_forward_length"), numHiddenLayers: try int("block_count"),
                   numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: headDim)
         modelType = arch
-        rmsNormEps = meta["\(arch).attention.layer_norm_rms_epsilon"]?.doubleValue ?? 1e-6
+        // llama.cpp's Qwen converter writes the RMS epsilon under the LayerNorm key.
+        rmsNormEps = meta["\(arch).attention.layer_norm_rms_epsilon"]?.doubleValue ?? meta["\(arch).attention.layer_norm_epsilon"]?.doubleValue ?? 1e-6
         ropeTheta = meta["\(arch).rope.freq_base"]?.doubleValue ?? 10000
         maxPositionEmbeddings = meta["\(arch).context_length"]?.intValue ?? 4096
         slidingWindow = meta["\(arch).attention.sliding_window"]?.intValue.flatMap { $0 < maxPositionEmbeddings ? $0 : nil }
         ropeScaling = try Self.ropeScaling(file, arch: arch, headDim: headDim)
         tieWordEmbeddings = file.tensors["output.weight"] == nil && file.unsupportedTensors["output.weight"] == nil
-        qkvBias = file.tensors["blk.0.attn_q.bias"] != nil
+        qkvBias = file.tensors["blk.0.attn_q.bias"] != nil || file.tensors["blk.0.attn_qkv.bias"] != nil
         outputBias = file.tensors["blk.0.attn_output.bias"] != nil
         mlpBias = file.tensors["blk.0.ffn_up.bias"] != nil
         bosTokenId = meta["tokenizer.ggml.bos_token_id"]?.intValue
         eosTokenIds = Self.ggufEndTokenKeys.compactMap { meta[$0]?.intValue }
+        try readFamilyVariations(meta, arch: arch, path: file.path)
+    }
+
+    /// What llama.cpp's files of the remote-code families say (or imply) about their variations.
+    /// Qwen's NTK and logn rules are not in GGUF files (llama.cpp has neither), so they run without them.
+    private mutating func readFamilyVariations(_ meta: GGUFMetadata, arch: String, path: String) throws {
+        switch family {
+        case .llama:
+            break
+        case .qwen:
+            // llama.cpp's qwen files give the configured width, twice the real one.
+            intermediateSize /= 2
+        case .chatglm:
+            rotaryDimensions = meta["chatglm.rope.dimension_count"]?.intValue ?? headDim / 2
+            rotaryAdjacentPairs = true
+        case .baichuan:
+            normalizedHead = vocabSize == 125_696
+            if let bias = meta["baichuan.attention.max_alibi_bias"]?.doubleValue, bias > 0 {
+                positionEncoding = .alibi
+                positionEncodingReason = "the file sets baichuan.attention.max_alibi_bias"
+            } else {
+                positionEncoding = numHiddenLayers == 40 ? .alibi : .rotary
+                positionEncodingReason = "llama.cpp's rule: 40 layers is the 13B (ALiBi), others the 7B (RoPE)"
+            }
+        }
+        guard rotaryDimensions > 0, rotaryDimensions <= headDim, rotaryDimensions % 2 == 0 else {
+            throw FormatError("\(path): rope.dimension_count \(rotaryDimensions) must be even and within the head dimension \(headDim)")
+        }
     }
 
     /// The keys whose token ends a sequence.

@@ -24,10 +24,11 @@ enum GGUFTensorNames {
         return nil
     }
 
-    /// Heads of a q or k projection (weight or bias) whose rows LLaMA GGUF files re-order, else nil.
-    /// llama.cpp rotates adjacent pairs for "llama" but halves for "qwen2", which needs no change.
+    /// Heads of a q or k projection (weight or bias) whose rows LLaMA and Baichuan GGUF files
+    /// re-order, else nil. llama.cpp rotates adjacent pairs for those but halves for "qwen2" and
+    /// "qwen", which need no change; "chatglm" files keep ChatGLM's own order (FamilyWeights).
     static func rotaryHeads(of name: String, config: ModelConfig) -> Int? {
-        guard config.ggufArchitecture == "llama" else { return nil }
+        guard ["llama", "baichuan"].contains(config.ggufArchitecture) else { return nil }
         if name.contains(".self_attn.q_proj.") { return config.numAttentionHeads }
         if name.contains(".self_attn.k_proj.") { return config.numKeyValueHeads }
         return nil

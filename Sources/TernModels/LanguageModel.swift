@@ -53,7 +53,10 @@ public enum ModelRegistry {
     /// A model from a GGUF file; quantized tensors are used as stored, float ones quantized as `options` ask.
     public static func load(gguf file: GGUFFile, options: LoadOptions = LoadOptions()) throws -> LanguageModel {
         let config = try ModelConfig(gguf: file)
-        return try load(config: config, weights: GGUFWeights(file: file, config: config), options: options)
+        // ChatGLM and Qwen files keep projections fused; the rest are split the LLaMA way.
+        let weights: WeightSource = [.chatglm, .qwen].contains(config.family)
+            ? FamilyWeights(stored: GGUFStoredTensors(file: file), config: config, naming: .gguf) : GGUFWeights(file: file, config: config)
+        return try load(config: config, weights: weights, options: options)
     }
 
     /// Every family runs on the one decoder; the config names its variations.

@@ -58,3 +58,12 @@ public struct GGUFWeights: WeightSource {
         return TensorView(name: view.name, dtype: view.dtype, shape: view.shape, data: buffer.pointer, byteCount: view.byteCount, owner: buffer)
     }
 }
+
+/// A GGUF file's tensors under their own names, for FamilyWeights to map.
+struct GGUFStoredTensors: WeightSource {
+    let file: GGUFFile
+
+    func contains(_ name: String) -> Bool { file.tensors[name] != nil || file.unsupportedTensors[name] != nil }
+
+    func tensor(_ name: String) throws -> TensorView { try file.tensor(name) }
+}
