@@ -39,7 +39,10 @@ extension Tokenizer {
         case "llama":
             guard let scores = metadata["tokenizer.ggml.scores"]?.arrayValue?.compactMap(\.doubleValue).map(Float.init),
                   scores.count == tokens.count else { throw FormatError("SentencePiece vocabulary without scores") }
-            let addSpacePrefix = metadata["tokenizer.ggml.add_space_prefix"]?.boolValue ?? true
+            // llama.cpp's converter drops Baichuan's add_dummy_prefix = false (its tokenizer.model puts
+            // no space before a text), so a Baichuan file without the key gets Baichuan's setting.
+            let baichuan = metadata["general.architecture"]?.stringValue == "baichuan"
+            let addSpacePrefix = metadata["tokenizer.ggml.add_space_prefix"]?.boolValue ?? !baichuan
             // Tern's own files carry the merges of the tokenizer.json they came from; applying those
             // exactly keeps its tokenization, where merging by score could join a few pairs differently.
             let table = merges.isEmpty ? BPEModel.scoredMerges(tokens: tokens, scores: scores, vocab: vocab)
