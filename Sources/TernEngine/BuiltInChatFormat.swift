@@ -54,7 +54,10 @@ public enum BuiltInChatFormat: String, Sendable {
         }
         func encode(_ text: String) -> [Int] { tokenizer.encode(text, addSpecialTokens: false, parseSpecialTokens: false) }
         let turns = try messages.map { message -> (role: String, content: String, metadata: String) in
-            guard let role = message["role"]?.stringValue else { throw EngineError("every message needs a role") }
+            guard var role = message["role"]?.stringValue else { throw EngineError("every message needs a role") }
+            // OpenAI's names: developer is the system prompt; a tool result is ChatGLM3's observation.
+            if role == "developer" { role = "system" }
+            if role == "tool", self == .chatGLM3 { role = "observation" }
             let content = message["content"]?.stringValue ?? ""
             return (role, content, message["metadata"]?.stringValue ?? "")
         }
@@ -63,7 +66,7 @@ public enum BuiltInChatFormat: String, Sendable {
             var ids = [try id("[gMASK]"), try id("sop")]
             for turn in turns {
                 guard ["system", "user", "assistant", "observation"].contains(turn.role) else {
-                    throw EngineError("ChatGLM3 has no '\(turn.role)' role (system, user, assistant, observation)")
+                    throw EngineError("ChatGLM3 has no '\(turn.role)' role (system, user, assistant, tool/observation)")
                 }
                 ids += [try id("<|\(turn.role)|>")] + encode("\(turn.metadata)\n") + encode(turn.content)
             }

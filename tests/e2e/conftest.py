@@ -29,7 +29,7 @@ class Server:
                  health_status=200):
         self.port = free_port()
         self.url = f"{scheme}://127.0.0.1:{self.port}"
-        model_args = ["--model", MODEL, "--served-model-name", "tern-e2e"] if model else []
+        model_args = ["--model", model, "--served-model-name", "tern-e2e"] if model else []
         key_args = ["--api-key", API_KEY] if api_key else []
         environment = {k: v for k, v in os.environ.items() if k != "MODEL_PATH"}
         environment.update(env or {})
