@@ -110,16 +110,19 @@ extension ModelConfig {
             ("\(arch).context_length", .uint32(UInt32(maxPositionEmbeddings))),
             ("\(arch).embedding_length", .uint32(UInt32(hiddenSize))),
             ("\(arch).block_count", .uint32(UInt32(numHiddenLayers))),
-            ("\(arch).feed_forward_length", .uint32(UInt32(intermediateSize))),
+            // llama.cpp's qwen files give the configured width, twice the real one.
+            ("\(arch).feed_forward_length", .uint32(UInt32(family == .qwen ? 2 * intermediateSize : intermediateSize))),
             ("\(arch).attention.head_count", .uint32(UInt32(numAttentionHeads))),
             ("\(arch).attention.head_count_kv", .uint32(UInt32(numKeyValueHeads))),
             ("\(arch).attention.key_length", .uint32(UInt32(headDim))),
             ("\(arch).attention.value_length", .uint32(UInt32(headDim))),
-            ("\(arch).rope.dimension_count", .uint32(UInt32(headDim))),
+            ("\(arch).rope.dimension_count", .uint32(UInt32(rotaryDimensions))),
             ("\(arch).rope.freq_base", .float32(Float(ropeTheta))),
             ("\(arch).attention.layer_norm_rms_epsilon", .float32(Float(rmsNormEps))),
         ]
         if let slidingWindow { entries.append(("\(arch).attention.sliding_window", .uint32(UInt32(slidingWindow)))) }
+        // llama.cpp's own bias for Baichuan-13B, written so the choice does not rest on the layer count.
+        if family == .baichuan, positionEncoding == .alibi { entries.append(("baichuan.attention.max_alibi_bias", .float32(8))) }
         if ropeScaling.kind == .linear {
             entries += [("\(arch).rope.scaling.type", .string("linear")), ("\(arch).rope.scaling.factor", .float32(Float(ropeScaling.factor)))]
         }

@@ -51,6 +51,8 @@ public enum Quantization: String, Sendable, CaseIterable {
 enum TensorRole: Equatable {
     case tokenEmbedding(tiedToOutput: Bool), output
     case attentionQ, attentionK, attentionV, attentionOutput, ffnGate, ffnUp, ffnDown
+    /// q, k and v in one tensor (ChatGLM's and Qwen-1's attn_qkv).
+    case attentionQKV
     /// A linear layer outside the rules, which gets the bulk type.
     case otherLinear
 
@@ -123,6 +125,13 @@ struct QuantizationMix {
             switch quantization {
             case .q2_k: return .q3_k
             case .q3_k_m: return .q4_k
+            default: return bulk
+            }
+        case .attentionQKV:
+            switch quantization {
+            case .q3_k_m: return .q4_k
+            case .q4_k_m: return .q5_k
+            case .q5_k_m: return .q6_k
             default: return bulk
             }
         default:

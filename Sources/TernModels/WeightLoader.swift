@@ -46,12 +46,13 @@ public struct WeightLoader {
         try embeddingRows(name, shape: shape).interleavedForSpeed(compute: compute)
     }
 
-    /// A linear layer's weight in the type the quantization choice gives it, in the file layout.
-    public func linearRows(_ name: String, shape: [Int]) throws -> WeightMatrix {
+    /// A linear layer's weight in the type the quantization choice gives it, in the file layout;
+    /// `role` overrides the one its name gives (a part of a tensor a file keeps fused).
+    func linearRows(_ name: String, shape: [Int], role override: TensorRole? = nil) throws -> WeightMatrix {
         let prefix = String(name.dropLast(".weight".count))
         if let packed, packed.isPacked(prefix) { return try packed.load(prefix, outputs: shape[0], inputs: shape[1]) }
         let (role, layer) = TensorRole.linear(name) ?? (.otherLinear, 0)
-        return try quantized(name, shape: shape, role: role, layer: layer)
+        return try quantized(name, shape: shape, role: override ?? role, layer: layer)
     }
 
     /// Embedding ("model.embed_tokens.weight") and LM head ("lm_head.weight"). The LM head is read in

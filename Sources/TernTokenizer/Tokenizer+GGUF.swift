@@ -21,7 +21,9 @@ extension Tokenizer {
         let vocab = Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let added = types.enumerated().compactMap { id, type -> AddedToken? in
             guard type == TokenType.control.rawValue || type == TokenType.userDefined.rawValue else { return nil }
-            return AddedToken(id: id, content: tokens[id], special: type == TokenType.control.rawValue)
+            // A control token that is a plain word (ChatGLM's sop, eop) would match inside ordinary text.
+            let word = tokens[id].allSatisfy(\.isLetter)
+            return AddedToken(id: id, content: tokens[id], special: type == TokenType.control.rawValue, matchedInText: !word)
         }
         let bos = metadata["tokenizer.ggml.bos_token_id"]?.intValue
         let eos = metadata["tokenizer.ggml.eos_token_id"]?.intValue

@@ -9,6 +9,14 @@ extension Tokenizer {
     public static func ggufMetadata(directory: URL) throws -> [(String, GGUFEntry)] {
         let url = directory.appendingPathComponent("tokenizer.json")
         let tokenizer = try load(directory: directory)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            // Qwen's qwen.tiktoken is llama.cpp's "qwen2" byte-level BPE; a tokenizer.model is its "llama" model.
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("qwen.tiktoken").path) {
+                return try tokenizer.ggufMetadata(kind: .byteLevel(pre: "qwen2"))
+            }
+            let model = try SentencePieceModel(path: directory.appendingPathComponent("tokenizer.model").path)
+            return try tokenizer.ggufMetadata(kind: .sentencePiece(addSpacePrefix: model.addDummyPrefix))
+        }
         let json = try JSONParser.parse(contentsOf: url)
         do {
             return try tokenizer.ggufMetadata(kind: try ggufKind(json))

@@ -152,7 +152,12 @@ import TernFormats
 
     @Test(arguments: Fixtures.familyNames)
     func llamaCppsConversionGivesTheOriginalsGreedyTokens(model name: String) throws {
-        let loaded = try LoadedModel(path: Self.gguf(name))
+        try Self.expectReferenceGreedy(try LoadedModel(path: Self.gguf(name)), name: name)
+    }
+
+    /// The reference's greedy tokens; Qwen's only within its trained length, as GGUF files carry no
+    /// seq_length and so run without dynamic NTK and logn (as llama.cpp does).
+    static func expectReferenceGreedy(_ loaded: LoadedModel, name: String) throws {
         let generator = Generator(loaded: loaded, maxModelLength: 256, blockSize: 8)
         var parameters = SamplingParameters()
         parameters.temperature = 0
@@ -161,8 +166,6 @@ import TernFormats
             var expected = prompt["greedy"]!.ints
             let ids = prompt["ids"]!.ints
             if name.hasPrefix("qwen") {
-                // GGUF files carry no seq_length, so Qwen runs without dynamic NTK and logn (as llama.cpp
-                // does): the same within the trained length (8 positions in this fixture) only.
                 guard ids.count < 8 else { continue }
                 expected = Array(expected.prefix(8 - ids.count + 1))
             }
@@ -180,6 +183,31 @@ import TernFormats
             // llama.cpp's files add no [gMASK] sop prefix, so ChatGLM compares the ids without it.
             let expected = (string["ids_without_special"] ?? string["ids"]!).ints
             #expect(loaded.tokenizer.encode(text, addSpecialTokens: false, parseSpecialTokens: parse) == expected, "\(name): \(text)")
+        }
+    }
+
+    @Test(arguments: Fixtures.familyNames)
+    func ternQuantizeWritesFilesThatRunAsTheFolder(model name: String) throws {
+        let folder = try Fixtures.temporaryDirectory()
+        for quantization in [Quantization.none, .q8_0] {
+            let file = folder.appendingPathComponent("\(name)-\(quantization).gguf").path
+            try ModelQuantizer.write(directory: Fixtures.family(name), options: LoadOptions(quantization: quantization), output: file)
+            let written = try LoadedModel(path: URL(fileURLWithPath: file))
+            #expect(try written.chatPrompt().ids(messages: try FamilyChatFormatTests.messages(name)) == (try Fixtures.reference(name)["chat"]!["ids"]!.ints))
+            if quantization == .none {
+                try Self.expectReferenceGreedy(written, name: name)
+            } else {
+                // Quantized at load or read quantized from the file: the same weights, the same tokens.
+                let atLoad = try LoadedModel(path: Fixtures.family(name), options: LoadOptions(quantization: quantization))
+                var parameters = SamplingParameters()
+                parameters.temperature = 0
+                parameters.maxTokens = 6
+                parameters.ignoreEOS = true
+                let prompt = try Fixtures.reference(name)["prompts"]!.arrayValue![0]["ids"]!.ints
+                let fromFile = try Generator(loaded: written, maxModelLength: 64, blockSize: 8).generate(prompt: prompt, parameters: parameters)
+                let loadedNow = try Generator(loaded: atLoad, maxModelLength: 64, blockSize: 8).generate(prompt: prompt, parameters: parameters)
+                #expect(fromFile.tokens == loadedNow.tokens, "\(name)")
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 import Foundation
 import Testing
 import TernFormats
-import TernModels
+@testable import TernModels
 import TernOps
 
 @Suite struct PackedCheckpointTests {
