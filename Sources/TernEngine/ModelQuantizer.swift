@@ -15,7 +15,7 @@ public enum ModelQuantizer {
         }
         let tensors = try GGUFModelTensors(directory: directory, options: options)
         let generation = try GenerationConfig.load(directory: directory)
-        let tokenizer = try Tokenizer.ggufMetadata(directory: directory)
+        let tokenizer = try Tokenizer.ggufMetadata(directory: directory, rows: tensors.config.vocabSize)
         var metadata: [(String, GGUFEntry)] = tensors.config.ggufMetadata
         metadata += [("general.name", .string(directory.lastPathComponent)),
                      ("general.file_type", .uint32(options.quantization.fileTypeCode ?? floatFileType(tensors.plans))),

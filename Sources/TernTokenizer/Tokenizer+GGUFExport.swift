@@ -6,20 +6,21 @@ import TernFormats
 extension Tokenizer {
     private static let splitRegexNames = [SplitRegex.qwen2: "qwen2", SplitRegex.llama3: "llama-bpe", SplitRegex.gpt2: "gpt-2"]
 
-    public static func ggufMetadata(directory: URL) throws -> [(String, GGUFEntry)] {
+    /// `rows`: the model's embedding rows; llama.cpp wants one token per row, so padding tokens fill the rest.
+    public static func ggufMetadata(directory: URL, rows: Int? = nil) throws -> [(String, GGUFEntry)] {
         let url = directory.appendingPathComponent("tokenizer.json")
         let tokenizer = try load(directory: directory)
         guard FileManager.default.fileExists(atPath: url.path) else {
             // Qwen's qwen.tiktoken is llama.cpp's "qwen2" byte-level BPE; a tokenizer.model is its "llama" model.
             if FileManager.default.fileExists(atPath: directory.appendingPathComponent("qwen.tiktoken").path) {
-                return try tokenizer.ggufMetadata(kind: .byteLevel(pre: "qwen2"))
+                return try tokenizer.ggufMetadata(kind: .byteLevel(pre: "qwen2"), rows: rows)
             }
             let model = try SentencePieceModel(path: directory.appendingPathComponent("tokenizer.model").path)
-            return try tokenizer.ggufMetadata(kind: .sentencePiece(addSpacePrefix: model.addDummyPrefix))
+            return try tokenizer.ggufMetadata(kind: .sentencePiece(addSpacePrefix: model.addDummyPrefix), rows: rows)
         }
         let json = try JSONParser.parse(contentsOf: url)
         do {
-            return try tokenizer.ggufMetadata(kind: try ggufKind(json))
+            return try tokenizer.ggufMetadata(kind: try ggufKind(json), rows: rows)
         } catch let error as FormatError {
             throw FormatError("\(url.path): \(error.message)")
         }
@@ -56,10 +57,11 @@ extension Tokenizer {
         throw FormatError("pre-tokenizers \(preTokenizers) have no GGUF form (supported splits: Qwen2, LLaMA 3, GPT-2)")
     }
 
-    private func ggufMetadata(kind: GGUFKind) throws -> [(String, GGUFEntry)] {
+    private func ggufMetadata(kind: GGUFKind, rows: Int?) throws -> [(String, GGUFEntry)] {
         // GGUF token types: normal 1, unknown 2, control 3, user-defined 4, unused 5, byte 6.
-        var tokens = model.tokens + [String](repeating: "", count: vocabularySize - model.tokens.count)
-        var types = [Int32](repeating: 1, count: vocabularySize)
+        let count = max(rows ?? vocabularySize, vocabularySize)
+        var tokens = model.tokens + [String](repeating: "", count: count - model.tokens.count)
+        var types = [Int32](repeating: 1, count: count)
         for (id, text) in tokens.enumerated() where text.isEmpty {
             tokens[id] = "[PAD\(id)]"
             types[id] = 5
@@ -78,7 +80,7 @@ extension Tokenizer {
         case .sentencePiece(let addSpacePrefix):
             for id in model.byteTokenIds { types[id] = 6 }
             // llama.cpp merges by the merged token's score: rank order, earliest highest.
-            var scores = [Float](repeating: -Float(ranked.count + 1), count: vocabularySize)
+            var scores = [Float](repeating: -Float(ranked.count + 1), count: count)
             for (rank, merge) in ranked.enumerated().reversed() { scores[Int(merge.value.merged)] = -Float(rank) }
             entries += [("tokenizer.ggml.model", .string("llama")), ("tokenizer.ggml.pre", .string("default")),
                         ("tokenizer.ggml.add_space_prefix", .bool(addSpacePrefix)), ("tokenizer.ggml.scores", .float32s(scores))]
