@@ -1,7 +1,6 @@
 // SentencePiece's tokenizer.model: a protobuf ModelProto holding the pieces (text, score, type),
-// the trainer's options (model type, byte fallback, special ids) and the normalizer's. Read with a
-// minimal protobuf reader; the result is expressed as llama.cpp's tokenizer.ggml.* metadata, the
-// form the tokenizer already builds SentencePiece vocabularies from.
+// the trainer's options (model type, byte fallback, special ids) and the normalizer's (character
+// map, dummy prefix, whitespace rules). Read with a minimal protobuf reader.
 import Foundation
 
 public struct SentencePieceModel: Sendable {
@@ -15,6 +14,8 @@ public struct SentencePieceModel: Sendable {
     public var byteFallback = false
     public var addDummyPrefix = true
     public var removeExtraWhitespaces = true
+    /// The normalization rule compiled into a double-array trie plus replacement strings (empty: identity).
+    public var precompiledCharsmap: [UInt8] = []
     public var unknownId: Int? = 0
     public var bosId: Int? = 1
     public var eosId: Int? = 2
@@ -80,26 +81,11 @@ public struct SentencePieceModel: Sendable {
     private mutating func parseNormalizer(_ bytes: ArraySlice<UInt8>) throws {
         var reader = ProtobufReader(bytes)
         while let (field, value) = try reader.next() {
+            if field == 2, case .bytes(let charsmap) = value { precompiledCharsmap = Array(charsmap) }
             guard case .varint(let raw) = value else { continue }
             if field == 3 { addDummyPrefix = raw != 0 }
             if field == 4 { removeExtraWhitespaces = raw != 0 }
         }
-    }
-
-    /// The vocabulary as llama.cpp's GGUF tokenizer metadata ("llama" model, its token types and scores).
-    public func ggufMetadata(addBOS: Bool) -> GGUFMetadata {
-        var values: [String: GGUFValue] = [
-            "tokenizer.ggml.model": .string("llama"),
-            "tokenizer.ggml.tokens": .array(pieces.map { .string($0) }),
-            "tokenizer.ggml.scores": .array(scores.map { .float(Double($0)) }),
-            "tokenizer.ggml.token_type": .array(types.map { .int(Int64($0)) }),
-            "tokenizer.ggml.add_bos_token": .bool(addBOS),
-            "tokenizer.ggml.add_space_prefix": .bool(addDummyPrefix),
-        ]
-        for (key, id) in [("unknown", unknownId), ("bos", bosId), ("eos", eosId)] {
-            if let id { values["tokenizer.ggml.\(key)_token_id"] = .int(Int64(id)) }
-        }
-        return GGUFMetadata(version: 3, values: values)
     }
 }
 

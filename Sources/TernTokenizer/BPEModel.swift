@@ -13,6 +13,8 @@ struct BPEModel: Sendable {
     let fuseUnknown: Bool
     /// A whole piece that is itself a token is emitted as is, without merging (LLaMA 3).
     let ignoreMerges: Bool
+    /// SentencePiece unigram models segment by score instead of merging (then `merges` is empty).
+    let unigram: UnigramSegmenter?
     private let byteTokens: [Int?]
 
     struct Merge: Sendable {
@@ -20,7 +22,8 @@ struct BPEModel: Sendable {
         let merged: Int32
     }
 
-    init(tokens: [String], merges: [UInt64: Merge], unknownId: Int?, byteFallback: Bool, fuseUnknown: Bool, ignoreMerges: Bool) {
+    init(tokens: [String], merges: [UInt64: Merge], unknownId: Int?, byteFallback: Bool, fuseUnknown: Bool, ignoreMerges: Bool,
+         unigram: UnigramSegmenter? = nil) {
         self.tokens = tokens
         var vocab: [String: Int] = [:]
         vocab.reserveCapacity(tokens.count)
@@ -31,6 +34,7 @@ struct BPEModel: Sendable {
         self.byteFallback = byteFallback
         self.fuseUnknown = fuseUnknown
         self.ignoreMerges = ignoreMerges
+        self.unigram = unigram
         byteTokens = (0..<256).map { vocab[String(format: "<0x%02X>", $0)] }
     }
 
@@ -75,6 +79,10 @@ struct BPEModel: Sendable {
     }
 
     func encode(_ piece: String, into output: inout [Int]) {
+        if let unigram {
+            unigram.segment(piece, model: self, into: &output)
+            return
+        }
         if ignoreMerges, let id = vocab[piece] {
             output.append(id)
             return
@@ -85,7 +93,7 @@ struct BPEModel: Sendable {
             if let id = vocab[String(scalar)] {
                 symbols.append(id)
                 previousUnknown = false
-            } else if byteFallback, let bytes = byteIds(of: scalar) {
+            } else if byteFallback, let bytes = byteIds(of: String(scalar)) {
                 symbols.append(contentsOf: bytes)
                 previousUnknown = false
             } else if let unknownId {
@@ -97,9 +105,10 @@ struct BPEModel: Sendable {
         output.append(contentsOf: symbols)
     }
 
-    private func byteIds(of scalar: Unicode.Scalar) -> [Int]? {
+    /// The `<0xNN>` tokens of a text's UTF-8 bytes, or nil when the vocabulary lacks one.
+    func byteIds(of text: String) -> [Int]? {
         var ids: [Int] = []
-        for byte in String(scalar).utf8 {
+        for byte in text.utf8 {
             guard let id = byteTokens[Int(byte)] else { return nil }
             ids.append(id)
         }

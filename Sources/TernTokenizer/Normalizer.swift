@@ -8,6 +8,8 @@ enum Normalizer: Sendable {
     case replace(String, String)
     case strip(left: Bool, right: Bool)
     case sequence([Normalizer])
+    /// SentencePiece's own normalizer (character map, whitespace rules, dummy prefix, "▁").
+    case sentencePiece(SentencePieceNormalizer)
 
     init?(json: JSONValue?) throws {
         guard let json, !json.isNull else { return nil }
@@ -44,6 +46,7 @@ enum Normalizer: Sendable {
             while right, let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
             return String(String.UnicodeScalarView(scalars))
         case .sequence(let steps): return steps.reduce(text) { $1.apply($0) }
+        case .sentencePiece(let normalizer): return normalizer.apply(text)
         }
     }
 }

@@ -10,28 +10,15 @@ extension Tokenizer {
 
     public convenience init(chatGLM path: String) throws {
         let model = try SentencePieceModel(path: path)
-        try Self.checkSupported(model, path: path)
-        let tokenizer: Tokenizer
-        do { tokenizer = try Tokenizer(gguf: model.ggufMetadata(addBOS: false)) } catch let error as FormatError {
-            throw FormatError("\(path): \(error.message)")
-        }
-        let first = tokenizer.model.tokens.count
+        let parts = try Self.sentencePieceParts(model, path: path)
+        let first = model.pieces.count
         let specials = Self.chatGLMSpecials.enumerated().map { index, text in
             AddedToken(id: first + index, content: text, special: true, matchedInText: text != "sop" && text != "eop")
         }
         // encode() with special tokens puts [gMASK] sop in front, as the HF tokenizer's build_inputs does.
-        self.init(normalizer: tokenizer.normalizer, preTokenizer: tokenizer.preTokenizer, model: tokenizer.model, decoder: tokenizer.decoder,
-                  addedTokens: tokenizer.addedTokens.tokens + specials, prefixIds: [first + 1, first + 3], suffixIds: [],
-                  bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken)
-    }
-
-    static func checkSupported(_ model: SentencePieceModel, path: String) throws {
-        guard model.kind == .bpe else {
-            throw FormatError("\(path): SentencePiece \(model.kind) models are not supported (supported: BPE)")
-        }
-        guard !model.removeExtraWhitespaces else {
-            throw FormatError("\(path): SentencePiece normalizers that remove extra whitespace are not supported")
-        }
+        self.init(normalizer: parts.normalizer, preTokenizer: nil, model: parts.model, decoder: parts.decoder,
+                  addedTokens: parts.added + specials, prefixIds: [first + 1, first + 3], suffixIds: [],
+                  bosToken: model.bosId.map { model.pieces[$0] }, eosToken: model.eosId.map { model.pieces[$0] })
     }
 
     /// Qwen's special tokens: <|endoftext|>, <|im_start|>, <|im_end|> and <|extra_0|> ... <|extra_204|>, from id 151643.
