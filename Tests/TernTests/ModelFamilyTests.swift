@@ -218,3 +218,28 @@ import TernFormats
         }
     }
 }
+
+@Suite struct LongContextTests {
+    @Test func qwensNTKAlphaFollowsThePromptAndKeysTheirCacheBlocks() throws {
+        let config = try LoadedModel(path: Fixtures.family("qwen-7b-chat")).model.config
+        // seq_length 8: alpha 1 up to 8 tokens, 3 up to 16, 7 up to 32 (2^ceil(log2(L/8)+1) - 1).
+        #expect([5, 8, 9, 16, 17, 32, 33].map { config.longContext!.ntkAlpha(promptLength: $0) } == [1, 1, 3, 3, 7, 7, 15])
+        #expect(config.kvCacheVariant(promptLength: 8) == 0 && config.kvCacheVariant(promptLength: 9) == 3)
+        // The same tokens under another alpha hash to other blocks, so the prefix cache never mixes them.
+        let pool = BlockPool(blockSize: 4, blockCount: 8)
+        let tokens = Array(0..<8)
+        #expect(pool.blockHashes(tokens) != pool.blockHashes(tokens, seed: config.kvCacheVariant(promptLength: 20)))
+        // logn scales queries from position seq_length on: log(p + 1) / log(8).
+        #expect(config.longContext!.queryScale(position: 7) == 1)
+        #expect(abs(config.longContext!.queryScale(position: 8) - Float(log(9.0) / log(8.0))) < 1e-6)
+    }
+
+    @Test func aChatTemplateFileOverridesTheBuiltInFormat() throws {
+        let loaded = try LoadedModel(path: Fixtures.family("qwen-7b-chat"))
+        let file = try Fixtures.temporaryDirectory().appendingPathComponent("t.jinja")
+        try "{% for m in messages %}{{ m.content }}{% endfor %}".write(to: file, atomically: true, encoding: .utf8)
+        let prompt = try loaded.chatPrompt(overrideFile: file.path)
+        #expect(prompt.builtIn == nil)
+        #expect(try prompt.ids(messages: [["role": "user", "content": "hello"]]) == loaded.tokenizer.encode("hello"))
+    }
+}

@@ -78,3 +78,20 @@ def test_generation_stops_on_the_familys_stop_tokens(family, which):
                                           "logit_bias": {str(stop): 100}})
     assert finish == ["stop"], (name, stop)
     assert usage["completion_tokens"] == 1 and text == ""
+
+
+@pytest.mark.parametrize("case, message", [("malicious-pickle", "posix.system"), ("mixed-config", "mixes families")])
+def test_bad_checkpoints_stop_the_server_before_it_serves(tmp_path, case, message):
+    folder = os.path.join(FAMILIES, case)
+    if case == "mixed-config":
+        folder = str(tmp_path)
+        with open(os.path.join(FAMILIES, "qwen-7b-chat", "config.json")) as f:
+            config = json.load(f)
+        config["architectures"] = ["ChatGLMModel"]
+        with open(os.path.join(folder, "config.json"), "w") as f:
+            json.dump(config, f)
+    result = subprocess.run([BINARY, "serve", "--model", folder, "--host", "127.0.0.1", "--port", "0"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode != 0
+    assert message in result.stderr and folder in result.stderr, result.stderr
+    assert not os.path.exists("/tmp/tern-pickle-ran")
