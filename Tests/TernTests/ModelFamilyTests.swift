@@ -32,16 +32,7 @@ import TernFormats
 
     @Test(arguments: Fixtures.familyNames)
     func greedyContinuationMatchesTheOriginalCode(model name: String) throws {
-        let loaded = try LoadedModel(path: Fixtures.family(name))
-        let generator = Generator(loaded: loaded, maxModelLength: 256, blockSize: 8)
-        var parameters = SamplingParameters()
-        parameters.temperature = 0
-        parameters.maxTokens = 16
-        parameters.ignoreEOS = true
-        for prompt in try Fixtures.reference(name)["prompts"]!.arrayValue! {
-            let result = try generator.generate(prompt: prompt["ids"]!.ints, parameters: parameters)
-            #expect(result.tokens == prompt["greedy"]!.ints, "\(name): \(prompt["text"]!.stringValue!)")
-        }
+        try ModelReferenceTests.expectReferenceGreedy(try LoadedModel(path: Fixtures.family(name)), reference: name)
     }
 
     @Test(arguments: Fixtures.familyNames)
@@ -155,23 +146,10 @@ import TernFormats
         try Self.expectReferenceGreedy(try LoadedModel(path: Self.gguf(name)), name: name)
     }
 
-    /// The reference's greedy tokens; Qwen's only within its trained length, as GGUF files carry no
-    /// seq_length and so run without dynamic NTK and logn (as llama.cpp does).
+    /// The reference's greedy tokens; Qwen's only within its trained length (8 positions here), as
+    /// GGUF files carry no seq_length and so run without dynamic NTK and logn (as llama.cpp does).
     static func expectReferenceGreedy(_ loaded: LoadedModel, name: String) throws {
-        let generator = Generator(loaded: loaded, maxModelLength: 256, blockSize: 8)
-        var parameters = SamplingParameters()
-        parameters.temperature = 0
-        parameters.ignoreEOS = true
-        for prompt in try Fixtures.reference(name)["prompts"]!.arrayValue! {
-            var expected = prompt["greedy"]!.ints
-            let ids = prompt["ids"]!.ints
-            if name.hasPrefix("qwen") {
-                guard ids.count < 8 else { continue }
-                expected = Array(expected.prefix(8 - ids.count + 1))
-            }
-            parameters.maxTokens = expected.count
-            #expect(try generator.generate(prompt: ids, parameters: parameters).tokens == expected, "\(name): \(prompt["text"]!.stringValue!)")
-        }
+        try ModelReferenceTests.expectReferenceGreedy(loaded, reference: name, positions: name.hasPrefix("qwen") ? 8 : nil)
     }
 
     @Test(arguments: Fixtures.familyNames)
