@@ -20,6 +20,8 @@ extension Tokenizer {
         let types = metadata["tokenizer.ggml.token_type"]?.arrayValue?.compactMap(\.intValue) ?? []
         let vocab = Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let added = types.enumerated().compactMap { id, type -> AddedToken? in
+            // Padding rows past the real vocabulary ([PAD1007]) stand for no text, as in llama.cpp.
+            if type == TokenType.unused.rawValue { return AddedToken(id: id, content: "", special: true) }
             guard type == TokenType.control.rawValue || type == TokenType.userDefined.rawValue else { return nil }
             // A control token that is a plain word (ChatGLM's sop, eop) would match inside ordinary text.
             let word = tokens[id].allSatisfy(\.isLetter)
