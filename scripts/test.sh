@@ -3,11 +3,13 @@
 # end-to-end tests that drive the real `tern serve` binary with the official openai client and curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The end-to-end tests drive curl, openssl (test certificates) and prlimit (a memory cap); the
-# arm64 kernel test needs a cross compiler and qemu-user.
-missing=$(for tool in curl openssl prlimit aarch64-linux-gnu-gcc qemu-aarch64; do command -v "$tool" >/dev/null || echo "$tool"; done)
+# The end-to-end tests drive curl, openssl (test certificates) and prlimit (a memory cap), and the
+# deployment kit's nginx, Prometheus (promtool) and docker-compose; the arm64 kernel test needs a
+# cross compiler and qemu-user.
+missing=$(for tool in curl openssl prlimit aarch64-linux-gnu-gcc qemu-aarch64 nginx prometheus promtool docker-compose; do
+    command -v "$tool" >/dev/null || echo "$tool"; done)
 if [ -n "$missing" ]; then
-    apt-get update -qq && apt-get install -y -qq curl openssl util-linux gcc-aarch64-linux-gnu qemu-user >/dev/null
+    apt-get update -qq && apt-get install -y -qq curl openssl util-linux gcc-aarch64-linux-gnu qemu-user nginx prometheus docker-compose >/dev/null
 fi
 swift build
 swift test --disable-xctest

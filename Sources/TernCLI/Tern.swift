@@ -9,7 +9,8 @@ struct Tern: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "Tern: run open LLMs (LLaMA, Qwen2, Mistral) on your own machine.",
-        subcommands: [ServeCommand.self, RunCommand.self, ChatCommand.self, TemplateCommand.self, BenchCommand.self, PerplexityCommand.self, QuantizeCommand.self, InfoCommand.self, TokenizeCommand.self, DetokenizeCommand.self]
+        subcommands: [ServeCommand.self, RunCommand.self, ChatCommand.self, TemplateCommand.self, BenchCommand.self, PerplexityCommand.self, QuantizeCommand.self, InfoCommand.self, TokenizeCommand.self, DetokenizeCommand.self,
+                      HealthcheckCommand.self]
     )
 }
 

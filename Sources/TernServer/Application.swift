@@ -33,7 +33,8 @@ public func buildRouter(slot: ModelSlot, options: ServerOptions, logger: Logger,
     let clientAddress = ClientAddressResolver(trustedProxies: options.access.trustedProxies)
     let routes = RouteTable(router: router)
     router.add(middleware: RequestIdMiddleware())
-    router.add(middleware: RequestLogMiddleware(logger: logger, logRequests: options.logRequests, clientAddress: clientAddress))
+    router.add(middleware: RequestLogMiddleware(logger: logger, logRequests: options.logRequests, clientAddress: clientAddress,
+                                                responses: slot.responses))
     router.add(middleware: OpenAIErrorMiddleware())
     router.add(middleware: AllowListMiddleware(allowed: options.access.allowedIPs, clientAddress: clientAddress))
     router.add(middleware: CORSMiddleware(allowedOrigins: options.access.allowedOrigins, routes: routes))

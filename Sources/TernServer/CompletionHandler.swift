@@ -1,6 +1,7 @@
 // Runs a completion for the routes: JSON for a whole answer, Server-Sent Events for a stream.
 // The client hanging up at any point cancels the work, which aborts its sequences in the engine.
 import Foundation
+import HTTPTypes
 import Hummingbird
 import TernEngine
 import TernFormats
@@ -13,11 +14,14 @@ struct CompletionHandler {
     /// Text put before each choice's output (the prompt, for completions with echo).
     let prefixes: [String]
 
+    static let noProxyBuffering = HTTPField.Name("X-Accel-Buffering")!
+
     func respond(prompts: [[Int]], connection: ClientConnection, usage: UsageBox) async throws -> Response {
         let run = try service.start(prompts: prompts, options: options)
         let choices = prompts.count * options.n
         if options.stream {
-            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            // X-Accel-Buffering: nginx passes the events on as they come even where buffering is on.
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", Self.noProxyBuffering: "no"],
                             body: .init { writer in
                                 let registration = connection.onClose(run.cancel)
                                 defer { registration.cancel() }

@@ -17,7 +17,7 @@ struct MetricsEndpoint {
         routes.get("/metrics") { _, _ in
             let server = try slot.server()
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: server.metrics.exposition(server.engine.stats))))
+                            body: .init(byteBuffer: ByteBuffer(string: server.metrics.exposition(server.engine.stats) + slot.responses.exposition)))
         }
     }
 }

@@ -38,16 +38,19 @@ struct RequestIdMiddleware: RouterMiddleware {
 }
 
 /// One log line per request: method, path, status, latency, token counts and the client's
-/// address in the line's metadata. Prompts and completions only with --log-requests.
+/// address in the line's metadata, and the response counted by status. Prompts and completions
+/// only with --log-requests.
 struct RequestLogMiddleware: RouterMiddleware {
     let logger: Logger
     let logRequests: Bool
     let clientAddress: ClientAddressResolver
+    let responses: HTTPResponseCounter
 
     func handle(_ request: Request, context: TernRequestContext, next: (Request, TernRequestContext) async throws -> Response) async throws -> Response {
         let start = Date()
         let client = clientAddress.address(of: request, channel: context.channel)
         @Sendable func log(_ status: Int) {
+            responses.count(status)
             let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
             var metadata: Logger.Metadata = ["method": "\(request.method)", "path": .string(request.uri.path), "status": "\(status)",
                                              "latency_ms": "\(milliseconds)", "client": .string(client ?? "-"),

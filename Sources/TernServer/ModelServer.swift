@@ -38,6 +38,8 @@ public final class ModelSlot: @unchecked Sendable {
     private let lock = NSLock()
     private var current: State = .loading
     private var draining = false
+    /// Responses the API port sent, by status (kept across the model's loading).
+    public let responses = HTTPResponseCounter()
 
     public init() {}
 

@@ -67,8 +67,11 @@ def test_completions_with_openai_client(client):
 
 def test_curl_streams_server_sent_events(server):
     body = json.dumps({"model": "tern-e2e", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 3, "stream": True})
-    out = subprocess.run(["curl", "-sN", server.url + "/v1/chat/completions", "-H", f"Authorization: Bearer {API_KEY}",
+    out = subprocess.run(["curl", "-sNi", server.url + "/v1/chat/completions", "-H", f"Authorization: Bearer {API_KEY}",
                           "-H", "Content-Type: application/json", "-d", body], capture_output=True, text=True, timeout=30).stdout
+    head, out = out.split("\n\n", 1)  # text mode reads CRLF as LF
+    # Proxies (nginx) must pass events on as they come.
+    assert "x-accel-buffering: no" in head.lower()
     events = [e for e in out.split("\n\n") if e]
     assert all(e.startswith("data: ") for e in events)
     assert events[-1] == "data: [DONE]"
