@@ -12,7 +12,8 @@ enum DemoModel {
         if let path = ProcessInfo.processInfo.environment["TERN_DEMO_MODEL"], !path.isEmpty {
             urls.append(URL(fileURLWithPath: path))
         }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        // The running binary's real path (a command found on PATH has only its name in argv[0]).
+        let executable = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).resolvingSymlinksInPath()
         urls.append(executable.deletingLastPathComponent().appendingPathComponent("../share/tern/\(name)").standardized)
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         urls.append(source.appendingPathComponent("Models/\(name)"))
