@@ -4,15 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The end-to-end tests drive curl, openssl (test certificates) and prlimit (a memory cap), and the
-# deployment kit's nginx, Prometheus (promtool) and docker-compose; the arm64 kernel test needs a
+# deployment kit's nginx, Prometheus (promtool), docker-compose, docker and debootstrap; the arm64 kernel test needs a
 # cross compiler and qemu-user.
-missing=$(for tool in curl openssl prlimit aarch64-linux-gnu-gcc qemu-aarch64 nginx prometheus promtool docker-compose; do
+missing=$(for tool in curl openssl prlimit aarch64-linux-gnu-gcc qemu-aarch64 nginx prometheus promtool docker-compose dockerd debootstrap; do
     command -v "$tool" >/dev/null || echo "$tool"; done)
 if [ -n "$missing" ]; then
-    apt-get update -qq && apt-get install -y -qq curl openssl util-linux gcc-aarch64-linux-gnu qemu-user nginx prometheus docker-compose >/dev/null
+    apt-get update -qq && apt-get install -y -qq curl openssl util-linux gcc-aarch64-linux-gnu qemu-user nginx prometheus docker-compose \
+        docker.io debootstrap >/dev/null
 fi
 swift build
 swift test --disable-xctest
 tests/arm64/run.sh
+# The end-to-end tests run this binary, and the container image test puts it in the image: link it
+# with the Swift runtime inside (only the link step runs again).
+swift build --product tern --static-swift-stdlib
 python3 -m pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 python3 -m pytest -q tests/e2e
