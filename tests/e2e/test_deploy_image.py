@@ -74,10 +74,10 @@ def image(docker, tmp_path_factory):
 
 
 class Container:
-    def __init__(self, *args):
+    def __init__(self, *args, port=8000):
         self.port = free_port()
         started = run("docker", "run", "-d", "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-                      "--health-interval", "2s", "-p", f"127.0.0.1:{self.port}:8000", *args, IMAGE)
+                      "--health-interval", "2s", "-p", f"127.0.0.1:{self.port}:{port}", *args, IMAGE)
         assert started.returncode == 0, started.stderr
         self.id = started.stdout.strip()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -119,7 +119,8 @@ def test_demo_model_out_of_the_box_non_root_read_only_and_healthy(image):
 
 def test_mounted_model_with_the_guides_environment_under_an_arbitrary_uid(image):
     model = os.path.join(ROOT, "Tests", "Fixtures", "models", "qwen2-bpe")
-    container = Container("--user", "4242:0", "-v", f"{model}:/models/qwen2:ro", "-e", "MODEL_PATH=/models/qwen2", "-e", "API_KEY=box-secret")
+    container = Container("--user", "4242:0", "-v", f"{model}:/models/qwen2:ro", "-e", "MODEL_PATH=/models/qwen2", "-e", "API_KEY=box-secret",
+                          "-e", "PORT=9000", port=9000)
     try:
         assert requests.get(container.url + "/v1/models", timeout=5).status_code == 401
         headers = {"Authorization": "Bearer box-secret"}
@@ -127,6 +128,8 @@ def test_mounted_model_with_the_guides_environment_under_an_arbitrary_uid(image)
         lines = [l for l in chat(container.url, headers, model="qwen2").iter_lines() if l.startswith(b"data: ")]
         assert lines[-1] == b"data: [DONE]"
         assert run("docker", "exec", container.id, "id", "-u").stdout.strip() == "4242"
+        # The HEALTHCHECK follows PORT too.
+        assert run("docker", "exec", container.id, "tern", "healthcheck").returncode == 0
     finally:
         container.remove()
 

@@ -134,6 +134,18 @@ def test_streams_through_nginx_are_complete_unbuffered_and_balanced(backends, ng
     assert query(prometheus, 'sum(up{job="tern"})') == 2
 
 
+def test_a_stream_through_nginx_is_not_held_back(nginx):
+    """One long stream alone: its first event arrives with the first token, not when a proxy buffer
+    (4-8 KiB, some 30-50 events) fills or the stream ends."""
+    start = time.monotonic()
+    response = requests.post(nginx + "/v1/chat/completions", stream=True, timeout=120, headers={"Authorization": f"Bearer {API_KEY}"},
+                             json={"model": "tern-demo", "stream": True, "max_tokens": 400, "ignore_eos": True,
+                                   "messages": [{"role": "user", "content": "Tell me a long story."}]})
+    times = [time.monotonic() - start for line in response.iter_lines() if line.startswith(b"data: ")]
+    assert len(times) > 300
+    assert times[0] < 0.1 * times[-1], (times[0], times[-1])
+
+
 def test_alert_rules_check_and_pass_their_tests():
     require("promtool")
     for command in (["promtool", "check", "rules", "alerts.yml"], ["promtool", "test", "rules", "alerts_test.yml"]):
