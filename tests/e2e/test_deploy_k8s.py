@@ -66,6 +66,8 @@ def test_scalers_have_the_keys_keda_reads(overlay):
         assert {"url", "valueLocation", "targetValue"} <= set(metadata)
         assert metadata["format"] == "prometheus" and metadata["valueLocation"] == "vllm:num_requests_waiting"
         assert metadata["url"].endswith("/metrics")
+        # Every replica's queue, summed (a Service URL alone reads one replica per poll).
+        assert metadata["aggregateFromKubeServiceEndpoints"] == "true" and metadata["aggregationType"] == "sum"
         float(metadata["targetValue"])
 
 
