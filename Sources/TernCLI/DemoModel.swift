@@ -12,8 +12,10 @@ enum DemoModel {
         if let path = ProcessInfo.processInfo.environment["TERN_DEMO_MODEL"], !path.isEmpty {
             urls.append(URL(fileURLWithPath: path))
         }
-        // The running binary's real path (a command found on PATH has only its name in argv[0]).
-        let executable = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).resolvingSymlinksInPath()
+        // The running binary's real path (a command found on PATH has only its name in argv[0]);
+        // Linux names it at /proc/self/exe.
+        let running = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable = URL(fileURLWithPath: running).resolvingSymlinksInPath()
         urls.append(executable.deletingLastPathComponent().appendingPathComponent("../share/tern/\(name)").standardized)
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         urls.append(source.appendingPathComponent("Models/\(name)"))
