@@ -12,14 +12,16 @@ if [ -n "$missing" ]; then
     apt-get update -qq && apt-get install -y -qq curl openssl util-linux gcc-aarch64-linux-gnu qemu-user nginx prometheus docker-compose \
         docker.io debootstrap >/dev/null
 fi
-# A previous run links tern with the Swift runtime inside (below); SwiftPM does not notice that the
-# executable's module was compiled for that link, so make it compile again for the plain one.
+# The end-to-end tests link tern with the Swift runtime inside (below). That link needs the
+# executable's module compiled for it, and the plain build needs it compiled plain again, but SwiftPM
+# does not notice the difference: touching the module's sources makes it compile at each switch.
 if [ -x .build/debug/tern ] && ! ldd .build/debug/tern | grep -q libswiftCore; then touch Sources/TernCLI/*.swift; fi
 swift build
 swift test --disable-xctest
 tests/arm64/run.sh
 # The end-to-end tests run this binary, and the container image test puts it in the image: link it
-# with the Swift runtime inside (only the link step runs again).
+# with the Swift runtime inside (only the executable's module compiles again).
+touch Sources/TernCLI/*.swift
 swift build --product tern --static-swift-stdlib
 python3 -m pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 python3 -m pytest -q tests/e2e
