@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Hot loops in C, with runtime CPU dispatch added per function.
@@ -34,6 +35,17 @@ let package = Package(
         .target(name: "TernOps", dependencies: ["CTernKernels", "TernFormats"]),
         // The one decoder every family runs on, the family weight maps and the registry.
         .target(name: "TernModels", dependencies: ["TernOps", "TernFormats"]),
+        // SHA-256, for verifying downloads.
+        .target(name: "CTernDigest"),
+        // Model downloads: the Hugging Face Hub (and mirrors) and ModelScope, their caches, resumable verified transfers.
+        .target(
+            name: "TernHub",
+            dependencies: [
+                "CTernDigest", "TernFormats",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Sampling, stop checking and the generation loop.
         .target(name: "TernEngine", dependencies: ["TernModels", "TernTokenizer", "TernTemplates", "TernFormats"]),
         // The OpenAI-compatible HTTP server: DTOs, routes, SSE, auth, metrics. Knows nothing of tensors.
@@ -59,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "TernCLI",
             dependencies: [
-                "TernEngine", "TernServer",
+                "TernEngine", "TernServer", "TernHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,6 +79,7 @@ let package = Package(
             name: "TernTests",
             dependencies: [
                 "TernEngine", "TernServer", "TernModels", "TernTokenizer", "TernTemplates", "TernFormats", "TernOps", "CTernKernels",
+                "TernHub", "CTernDigest",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             exclude: []
