@@ -1,5 +1,6 @@
 // `tern serve`: the OpenAI-compatible server.
 import ArgumentParser
+import TernHub
 import Foundation
 import Logging
 import NIOCore
@@ -84,6 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
             logFile: sources.resolve(logging.logFile, key: "log-file"),
             logMaxBytes: try Self.byteCount(sources.resolve(logging.logMaxSize, key: "log-max-size") ?? "100MiB"),
             logBackups: try sources.resolve(logging.logBackups, key: "log-backups", default: 5))
+        settings.noDownload = sources.resolve(model.noDownload, key: "no-download")
         settings.server = try serverOptions(sources)
         guard settings.maxNumSeqs > 0, settings.maxQueued >= 0, settings.maxBatchedTokens > 0, settings.logBackups >= 0 else {
             throw SettingsError("--max-num-seqs and --max-num-batched-tokens must be positive, --max-num-queued-reqs and --log-backups not negative")
@@ -157,7 +159,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     private static func load(_ settings: ServeSettings, loadOptions: LoadOptions, logger: Logger) throws -> ModelServer {
         let start = Date()
-        let loaded = try LoadedModel(path: URL(fileURLWithPath: settings.modelPath), options: loadOptions)
+        // A repository id is fetched here, while the server answers 503 "loading".
+        let locator = ModelLocator()
+        let path: String
+        do { path = try locator.locateWaiting(settings.modelPath, download: !settings.noDownload) } catch let error as HubError {
+            throw SettingsError(error.message)
+        }
+        let loaded = try LoadedModel(path: URL(fileURLWithPath: path), options: loadOptions)
         var configuration = EngineConfiguration(
             maxModelLength: settings.maxModelLength > 0 ? settings.maxModelLength : min(loaded.model.config.maxPositionEmbeddings, 4096))
         configuration.maxNumSeqs = settings.maxNumSeqs
@@ -165,7 +173,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxNumBatchedTokens = settings.maxBatchedTokens
         configuration.enablePrefixCaching = settings.prefixCaching
         configuration.blockCount = try kvBlocks(loaded, configuration, bytes: settings.kvCacheBytes)
-        let server = ModelServer(name: settings.servedModelName ?? loaded.name, loaded: loaded,
+        // A repository id is the model's name, as vLLM names it.
+        let name = settings.servedModelName ?? locator.repository(settings.modelPath)?.description ?? loaded.name
+        let server = ModelServer(name: name, loaded: loaded,
                                  engine: Engine(loaded: loaded, configuration: configuration), chatTemplateFile: settings.chatTemplate)
         let stats = server.engine.stats
         let types = loaded.model.weightTypes.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", ")

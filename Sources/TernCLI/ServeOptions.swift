@@ -8,7 +8,8 @@ import NIOCore
 import TernServer
 
 struct ServeModelOptions: ParsableArguments {
-    @Option(help: "Model folder or GGUF file (env MODEL_PATH; default: the built-in tern-demo).") var model: String?
+    @Option(help: "Model folder or GGUF file, or a repository id (owner/name) from the download cache, fetched first if missing (env MODEL_PATH; default: the built-in tern-demo).") var model: String?
+    @Flag(name: .customLong("no-download"), help: "A repository id given as the model must already be in the cache (env NO_DOWNLOAD).") var noDownload = false
     @Option(name: .customLong("served-model-name"), help: "Model id clients use (default: the folder's name).") var servedModelName: String?
     @Option(name: .customLong("chat-template"), help: "Jinja chat template file to use instead of the model's.") var chatTemplate: String?
     @Option(name: .customLong("max-model-len"), help: "Context length (default: the model's, at most 4096).") var maxModelLength: Int?
@@ -67,6 +68,8 @@ struct ServeLoggingOptions: ParsableArguments {
 struct ServeSettings {
     var server = ServerOptions()
     var modelPath: String
+    /// A repository id as the model must already be downloaded.
+    var noDownload = false
     var servedModelName: String?
     var chatTemplate: String?
     var maxModelLength: Int

@@ -1,5 +1,6 @@
 // The `tern` command: a thin shell over the engine libraries.
 import ArgumentParser
+import TernHub
 import Foundation
 import TernEngine
 import TernServer
@@ -10,7 +11,7 @@ struct Tern: AsyncParsableCommand {
         commandName: "tern",
         abstract: "Tern: run open LLMs (LLaMA, Qwen2, Mistral) on your own machine.",
         subcommands: [ServeCommand.self, RunCommand.self, ChatCommand.self, TemplateCommand.self, BenchCommand.self, PerplexityCommand.self, QuantizeCommand.self, InfoCommand.self, TokenizeCommand.self, DetokenizeCommand.self,
-                      HealthcheckCommand.self, PullCommand.self]
+                      HealthcheckCommand.self, PullCommand.self, ListCommand.self, RemoveCommand.self]
     )
 }
 
@@ -27,10 +28,16 @@ func reportingErrors(_ body: () throws -> Void) throws {
 }
 
 struct ModelOption: ParsableArguments {
-    @Option(name: .long, help: "A folder with config.json, *.safetensors and tokenizer.json, or a GGUF file (default: the built-in tern-demo).")
+    @Option(name: .long, help: "A model folder or GGUF file, or a repository id (owner/name) served from the download cache, fetched first if missing (default: the built-in tern-demo).")
     var model: String?
+    @Flag(name: .customLong("no-download"), help: "A repository id must already be in the cache.") var noDownload = false
 
     var url: URL {
-        get throws { try model.map { URL(fileURLWithPath: $0) } ?? DemoModel.locate() }
+        get throws {
+            guard let model else { return try DemoModel.locate() }
+            do { return URL(fileURLWithPath: try ModelLocator().locateWaiting(model, download: !noDownload)) } catch let error as HubError {
+                throw ValidationError(error.message)
+            }
+        }
     }
 }

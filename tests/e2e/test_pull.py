@@ -177,3 +177,35 @@ def test_gguf_repositories_ask_which_quantization(hub, env):
     chosen = pull(env, "tern-test/gguf", "--include", "*Q4_K_M.gguf")
     assert chosen.returncode == 0, chosen.stderr
     assert os.listdir(chosen.stdout.strip()) == ["model-Q4_K_M.gguf"]
+
+
+def test_serve_takes_a_repository_id(hub, env):
+    refused = subprocess.run([BINARY, "serve", "--model", REPO, "--no-download", "--host", "127.0.0.1", "--port", "0"],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "tern pull" in refused.stderr and not hub.requests
+    server = Server(model=REPO, env={k: env[k] for k in ("HF_ENDPOINT", "HF_HUB_CACHE", "MODELSCOPE_DOMAIN", "MODELSCOPE_CACHE")})
+    try:
+        answer = requests.post(server.url + "/v1/completions", headers=server.headers(), timeout=60,
+                               json={"model": "tern-e2e", "prompt": "Hello", "max_tokens": 3}).json()
+        assert answer["usage"]["completion_tokens"] == 3
+    finally:
+        server.stop()
+    assert hub.requests_for("/api/models/tern-test/qwen2-bpe")
+    # Cached now: a second start needs no hub (even with downloads off).
+    seen = len(hub.requests)
+    again = Server("--no-download", model=REPO, env={"HF_HUB_CACHE": env["HF_HUB_CACHE"], "HF_ENDPOINT": "http://127.0.0.1:9"})
+    again.stop()
+    assert len(hub.requests) == seen
+
+
+def test_list_and_remove_cached_models(hub, env):
+    assert pull(env, REPO).returncode == 0
+    assert pull(env, REPO, "--source", "modelscope").returncode == 0
+    listing = subprocess.run([BINARY, "list"], env=env, capture_output=True, text=True).stdout
+    lines = [l for l in listing.splitlines() if l.startswith(REPO)]
+    assert len(lines) == 2 and {"huggingface", "modelscope"} <= set(" ".join(lines).split()), listing
+    removed = subprocess.run([BINARY, "rm", REPO], env=env, capture_output=True, text=True)
+    assert removed.returncode == 0 and removed.stdout.count("removed") == 2
+    assert REPO not in subprocess.run([BINARY, "list"], env=env, capture_output=True, text=True).stdout
+    again = subprocess.run([BINARY, "rm", REPO], env=env, capture_output=True, text=True)
+    assert again.returncode == 1 and "not in the cache" in again.stderr
