@@ -1,5 +1,6 @@
 """A stand-in for the Hugging Face Hub and ModelScope, as much of their HTTP APIs as `tern pull`
-uses, on loopback: Hugging Face's model info (`/api/models/{repo}/revision/{rev}?blobs=true`:
+(and huggingface_hub's snapshot_download, for the shared-cache test) uses, on loopback: Hugging
+Face's file tree, model info (`/api/models/{repo}/revision/{rev}?blobs=true`:
 sha, siblings with blobId, size and lfs sha256), `resolve/{commit}/{path}` (small files served with
 ETag and X-Repo-Commit; LFS files answered with a 302 to a separate "CDN" server carrying
 X-Linked-Etag and X-Linked-Size), ModelScope's `/api/v1/models/{repo}/repo/files` listing and
@@ -84,6 +85,8 @@ class FakeHub:
                 parts = [urllib.parse.unquote(p) for p in url.path.split("/")[1:]]
                 if cdn:
                     return self.serve_cdn(parts)
+                if parts[:2] == ["api", "models"] and len(parts) >= 6 and parts[4] == "tree":
+                    return self.tree("/".join(parts[2:4]))
                 if parts[:2] == ["api", "models"] and len(parts) >= 4:
                     return self.model_info("/".join(parts[2:4]))
                 if parts[:3] == ["api", "v1", "models"] and len(parts) >= 6 and parts[6:] == ["files"]:
@@ -107,6 +110,19 @@ class FakeHub:
                         entry["lfs"] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
                     siblings.append(entry)
                 self.send_json({"id": name, "modelId": name, "sha": repo.commit, "private": repo.private, "siblings": siblings})
+
+            def tree(self, name):
+                """The file tree huggingface_hub lists a snapshot with (one page)."""
+                repo = hub.repos.get(name)
+                if repo is None:
+                    return self.send_json({"error": "Repository not found"}, 404)
+                entries = []
+                for path, data in repo.files.items():
+                    entry = {"type": "file", "oid": Repo.git_blob_id(data), "size": len(data), "path": path}
+                    if repo.is_lfs(path):
+                        entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+                    entries.append(entry)
+                self.send_json(entries)
 
             def resolve(self, name, revision, path):
                 repo = hub.repos.get(name)

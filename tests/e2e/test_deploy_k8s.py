@@ -121,3 +121,18 @@ def test_pods_run_restricted():
         context = container["securityContext"]
         assert context["allowPrivilegeEscalation"] is False and context["readOnlyRootFilesystem"] is True
         assert context["capabilities"]["drop"] == ["ALL"]
+
+
+def test_model_download_pulls_into_the_cache_tern_serves_from():
+    _, documents = render("model-download")
+    (deployment,) = of_kind(documents, "Deployment")
+    spec = deployment["spec"]["template"]["spec"]
+    (init,) = spec["initContainers"]
+    (container,) = spec["containers"]
+    init_env = {e["name"]: e.get("value") for e in init["env"]}
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert init["command"] == ["tern", "pull"] and init["args"] == ["$(MODEL_REPO)"]
+    # The server serves the same repository from the same cache, downloads off.
+    assert env["MODEL_PATH"] == init_env["MODEL_REPO"] and env["HF_HUB_CACHE"] == init_env["HF_HUB_CACHE"]
+    assert env["NO_DOWNLOAD"] == "true"
+    assert init_env["HF_HUB_CACHE"].startswith(next(m["mountPath"] for m in init["volumeMounts"] if m["name"] == "models"))

@@ -209,3 +209,12 @@ def test_list_and_remove_cached_models(hub, env):
     assert REPO not in subprocess.run([BINARY, "list"], env=env, capture_output=True, text=True).stdout
     again = subprocess.run([BINARY, "rm", REPO], env=env, capture_output=True, text=True)
     assert again.returncode == 1 and "not in the cache" in again.stderr
+
+
+def test_files_downloaded_by_huggingface_hub_are_reused(hub, env):
+    from huggingface_hub import snapshot_download
+    snapshot_download(REPO, cache_dir=env["HF_HUB_CACHE"], endpoint=hub.url, allow_patterns=["*.json", "*.safetensors"])
+    fetched = len(hub.requests_for("path=model.safetensors"))
+    result = pull(env, REPO)
+    assert result.returncode == 0, result.stderr
+    assert len(hub.requests_for("path=model.safetensors")) == fetched, "tern fetched a blob the Python tool had already"
