@@ -3,6 +3,9 @@
 // models--owner--name/{blobs/<id>, snapshots/<commit>/<path> -> ../../blobs/<id>, refs/<revision>})
 // and ModelScope's (MODELSCOPE_CACHE, else ~/.cache/modelscope: models/owner/name, dots as "___").
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public protocol HubCache: Sendable {
     /// Where a finished file's bytes go.
@@ -48,8 +51,11 @@ public struct HuggingFaceCache: HubCache {
             let depth = file.path.split(separator: "/").count + 1
             let target = String(repeating: "../", count: depth) + "blobs/\(file.blobID)"
             if (try? fm.destinationOfSymbolicLink(atPath: link)) == target { continue }
-            try? fm.removeItem(atPath: link)
-            try fm.createSymbolicLink(atPath: link, withDestinationPath: target)
+            // Made beside and renamed over, so another process publishing the same snapshot never sees it missing.
+            let temporary = "\(link).\(ProcessInfo.processInfo.processIdentifier).tmp"
+            try? fm.removeItem(atPath: temporary)
+            try fm.createSymbolicLink(atPath: temporary, withDestinationPath: target)
+            guard rename(temporary, link) == 0 else { throw HubError("cannot place \(link)") }
         }
         if snapshot.revision != snapshot.commit {
             try fm.createDirectory(atPath: "\(base)/refs", withIntermediateDirectories: true)

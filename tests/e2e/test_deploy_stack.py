@@ -30,6 +30,19 @@ def require(*tools):
         pytest.skip(f"{', '.join(missing)} not installed (scripts/test.sh installs them)")
 
 
+def wait_until_ok(url, seconds=20):
+    """Polls `url` until it answers 200 (a server this test just started)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} never answered 200")
+
+
 @pytest.fixture(scope="module")
 def backends():
     # Few sequences at once, so 32 streams leave requests waiting for Prometheus to see.
@@ -51,12 +64,7 @@ def nginx(backends, tmp_path_factory):
     process = subprocess.Popen(["nginx", "-c", str(folder / "nginx.conf"), "-p", str(folder), "-g", "daemon off;"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if requests.get(url + "/nginx-health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
+    wait_until_ok(url + "/nginx-health")
     yield url
     process.terminate()
     process.wait(timeout=10)
@@ -73,12 +81,7 @@ def prometheus(backends, tmp_path_factory):
     process = subprocess.Popen(["prometheus", f"--config.file={folder / 'prometheus.yml'}", f"--storage.tsdb.path={folder / 'data'}",
                                 f"--web.listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if requests.get(url + "/-/ready", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.2)
+    wait_until_ok(url + "/-/ready", seconds=40)
     yield url
     process.terminate()
     process.wait(timeout=20)

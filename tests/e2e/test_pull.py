@@ -46,6 +46,13 @@ def pull(env, *args, timeout=120):
     return subprocess.run([BINARY, "pull", *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def expect_completion(server, tokens):
+    """The served model answers a completion of `tokens` tokens."""
+    answer = requests.post(server.url + "/v1/completions", headers=server.headers(), timeout=60,
+                           json={"model": "tern-e2e", "prompt": "Hello", "max_tokens": tokens}).json()
+    assert answer["usage"]["completion_tokens"] == tokens, answer
+
+
 def blobs(env, repo=REPO):
     folder = os.path.join(env["HF_HUB_CACHE"], "models--" + repo.replace("/", "--"), "blobs")
     return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
@@ -60,9 +67,7 @@ def test_pulled_model_serves_and_the_cache_is_huggingface_hubs(hub, env):
         assert open(os.path.join(folder, name), "rb").read() == open(os.path.join(FIXTURE, name), "rb").read()
     server = Server(model=folder)
     try:
-        answer = requests.post(server.url + "/v1/completions", headers=server.headers(), timeout=60,
-                               json={"model": "tern-e2e", "prompt": "Hello", "max_tokens": 4}).json()
-        assert answer["usage"]["completion_tokens"] == 4
+        expect_completion(server, 4)
     finally:
         server.stop()
     from huggingface_hub import snapshot_download
@@ -185,9 +190,7 @@ def test_serve_takes_a_repository_id(hub, env):
     assert refused.returncode != 0 and "tern pull" in refused.stderr and not hub.requests
     server = Server(model=REPO, env={k: env[k] for k in ("HF_ENDPOINT", "HF_HUB_CACHE", "MODELSCOPE_DOMAIN", "MODELSCOPE_CACHE")})
     try:
-        answer = requests.post(server.url + "/v1/completions", headers=server.headers(), timeout=60,
-                               json={"model": "tern-e2e", "prompt": "Hello", "max_tokens": 3}).json()
-        assert answer["usage"]["completion_tokens"] == 3
+        expect_completion(server, 3)
     finally:
         server.stop()
     assert hub.requests_for("/api/models/tern-test/qwen2-bpe")
