@@ -12,16 +12,11 @@ if [ -n "$missing" ]; then
     apt-get update -qq && apt-get install -y -qq curl openssl util-linux gcc-aarch64-linux-gnu qemu-user nginx prometheus docker-compose \
         docker.io debootstrap >/dev/null
 fi
-# The end-to-end tests link tern with the Swift runtime inside (below). That link needs the
-# executable's module compiled for it, and the plain build needs it compiled plain again, but SwiftPM
-# does not notice the difference: touching the module's sources makes it compile at each switch.
-if [ -x .build/debug/tern ] && ! ldd .build/debug/tern | grep -q libswiftCore; then touch Sources/TernCLI/*.swift; fi
 swift build
 swift test --disable-xctest
 tests/arm64/run.sh
-# The end-to-end tests run this binary, and the container image test puts it in the image: link it
-# with the Swift runtime inside (only the executable's module compiles again).
-touch Sources/TernCLI/*.swift
-swift build --product tern --static-swift-stdlib
+# The container image test puts tern in an image, linked with the Swift runtime inside. It is built in
+# a folder of its own: SwiftPM does not notice that such a link needs the modules compiled for it.
+swift build --product tern --static-swift-stdlib --scratch-path .build-static
 python3 -m pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 python3 -m pytest -q tests/e2e

@@ -34,6 +34,20 @@ struct ServeCommand: AsyncParsableCommand {
         return min(perSequence * configuration.maxNumSeqs, max(perSequence, budget))
     }
 
+    /// Refuses to start (rather than be killed for memory later) when the weights, the KV cache of
+    /// one full-length sequence, activations and runtime do not fit the memory this process may use.
+    static func checkMemory(path: String, settings: ServeSettings, loadOptions: LoadOptions) throws {
+        let plan = try MemoryPlan.of(path: URL(fileURLWithPath: path), quantization: loadOptions.quantization,
+                                     contextTokens: settings.maxModelLength > 0 ? settings.maxModelLength : nil, sequences: 1,
+                                     batchTokens: settings.maxBatchedTokens)
+        let limit = MemoryLimit.usable()
+        guard plan.totalBytes > limit.bytes else { return }
+        throw SettingsError("the model needs \(formatBytes(plan.totalBytes)) (weights \(formatBytes(plan.weightBytes)), KV cache for one sequence "
+                            + "\(formatBytes(plan.kvBytes)), activations and runtime \(formatBytes(plan.activationBytes + MemoryPlan.runtimeBytes))) "
+                            + "but \(limit.source) allows \(formatBytes(limit.bytes)); lower --max-model-len or --max-num-batched-tokens, "
+                            + "choose a smaller --quantization (q4_k_m), or give the process more memory (tern estimate shows the sums)")
+    }
+
     /// "2GiB", "512MiB", "1.5GB" or a plain number of bytes.
     static func byteCount(_ text: String) throws -> Int {
         let units: [(String, Double)] = [("GiB", 1_073_741_824), ("MiB", 1_048_576), ("KiB", 1024), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("B", 1)]
@@ -165,6 +179,7 @@ struct ServeCommand: AsyncParsableCommand {
         do { path = try locator.locateWaiting(settings.modelPath, download: !settings.noDownload) } catch let error as HubError {
             throw SettingsError(error.message)
         }
+        try Self.checkMemory(path: path, settings: settings, loadOptions: loadOptions)
         let loaded = try LoadedModel(path: URL(fileURLWithPath: path), options: loadOptions)
         var configuration = EngineConfiguration(
             maxModelLength: settings.maxModelLength > 0 ? settings.maxModelLength : min(loaded.model.config.maxPositionEmbeddings, 4096))

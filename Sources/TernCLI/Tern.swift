@@ -11,7 +11,7 @@ struct Tern: AsyncParsableCommand {
         commandName: "tern",
         abstract: "Tern: run open LLMs (LLaMA, Qwen2, Mistral) on your own machine.",
         subcommands: [ServeCommand.self, RunCommand.self, ChatCommand.self, TemplateCommand.self, BenchCommand.self, PerplexityCommand.self, QuantizeCommand.self, InfoCommand.self, TokenizeCommand.self, DetokenizeCommand.self,
-                      HealthcheckCommand.self, PullCommand.self, ListCommand.self, RemoveCommand.self]
+                      HealthcheckCommand.self, PullCommand.self, ListCommand.self, RemoveCommand.self, EstimateCommand.self]
     )
 }
 

@@ -77,6 +77,9 @@ public enum WeightType: Int32, Sendable, CaseIterable {
 
     public var name: String { fileType?.rawValue ?? "Q8_0M" }
 
+    /// Bytes of a row of `columns` weights in this type.
+    public func rowBytes(columns: Int) -> Int { tern_quant_row_bytes(rawValue, columns) }
+
     var isInterleaved: Bool { fileType.map { WeightType($0) != self } ?? false }
 }
 
@@ -132,7 +135,7 @@ public struct WeightMatrix: @unchecked Sendable {
         self.inputOrder = inputOrder
     }
 
-    public var bytesPerRow: Int { tern_quant_row_bytes(type.rawValue, columns) }
+    public var bytesPerRow: Int { type.rowBytes(columns: columns) }
     public var byteCount: Int { rows * bytesPerRow }
 
     /// Copies row `row` into `destination` as f32 (embedding lookup).

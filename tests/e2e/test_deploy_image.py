@@ -15,10 +15,12 @@ import time
 import pytest
 import requests
 
-from conftest import BINARY, ROOT, free_port
+from conftest import ROOT, free_port
 
 DOCKERFILE = os.path.join(ROOT, "deploy", "docker", "Dockerfile")
 IMAGE = "tern:e2e"
+# tern linked with the Swift runtime inside, as scripts/test.sh builds it.
+STATIC_BINARY = os.environ.get("TERN_STATIC_BINARY", os.path.join(ROOT, ".build-static", "debug", "tern"))
 MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 
 
@@ -60,12 +62,12 @@ def image(docker, tmp_path_factory):
         assert imported.returncode == 0, imported.stderr
     arguments = []
     if run("docker", "image", "inspect", "swift:6.3.1-bookworm").returncode != 0:
-        # The binary under test, linked with the Swift runtime inside (scripts/test.sh links it so
-        # before these tests start), stripped of its debug symbols.
-        assert "libswiftCore" not in run("ldd", BINARY).stdout, "build it with: swift build --product tern --static-swift-stdlib"
+        # The tern under test, linked with the Swift runtime inside, stripped of its debug symbols.
+        assert os.path.exists(STATIC_BINARY) and "libswiftCore" not in run("ldd", STATIC_BINARY).stdout, \
+            "build it with: swift build --product tern --static-swift-stdlib --scratch-path .build-static"
         prebuilt = os.path.join(ROOT, "deploy", "docker", "prebuilt", "tern")
         os.makedirs(os.path.dirname(prebuilt), exist_ok=True)
-        assert run("strip", "-o", prebuilt, BINARY).returncode == 0
+        assert run("strip", "-o", prebuilt, STATIC_BINARY).returncode == 0
         arguments = ["--target", "prebuilt"]
     # The classic builder: Debian's docker.io has no buildx; the prebuilt stages come first for it.
     result = run("docker", "build", "-f", DOCKERFILE, *arguments, "-t", IMAGE, ROOT, env={**os.environ, "DOCKER_BUILDKIT": "0"}, timeout=900)
@@ -154,3 +156,10 @@ def test_docker_stop_lets_a_running_stream_finish(image):
         assert run("docker", "inspect", "-f", "{{.State.ExitCode}}", container.id).stdout.strip() == "0"
     finally:
         container.remove()
+
+
+def test_a_memory_limit_too_small_is_refused_at_start(image):
+    """Under a container limit the model cannot fit, tern says so and exits instead of being OOM-killed later."""
+    result = run("docker", "run", "--rm", "--memory", "150m", IMAGE, timeout=120)
+    assert result.returncode != 0
+    assert "cgroup memory limit" in result.stderr and "tern estimate" in result.stderr, result.stderr[-2000:]
