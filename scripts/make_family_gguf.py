@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Tests/Fixtures/families-gguf/<name>.gguf: llama.cpp's own converter (convert_hf_to_gguf.py,
+"""Writes Tests/Fixtures/families-gguf/<name>.gguf.gz: llama.cpp's own converter (convert_hf_to_gguf.py,
 from the llama-cpp-python 0.3.36 source package) run on the family fixtures, in bf16 so the weights
 are exactly the checkpoints'. Needs the same environment and original-code folders as
 make_family_fixtures.py (the converter loads Qwen's tokenizer through its remote code).
@@ -12,6 +12,7 @@ Two shims for that llama.cpp snapshot, neither changing what it writes:
 """
 import argparse
 import glob
+import gzip
 import os
 import runpy
 import shutil
@@ -51,8 +52,13 @@ def main():
         scratch = tempfile.mkdtemp()
         for f in glob.glob(os.path.join(FIXTURES, "families", name, "*")) + glob.glob(os.path.join(getattr(args, family), "*.py")):
             shutil.copy(f, scratch)
-        sys.argv = ["convert_hf_to_gguf.py", scratch, "--outfile", os.path.join(out_dir, f"{name}.gguf"), "--outtype", "bf16"]
+        output = os.path.join(out_dir, f"{name}.gguf")
+        sys.argv = ["convert_hf_to_gguf.py", scratch, "--outfile", output, "--outtype", "bf16"]
         runpy.run_path(os.path.join(args.llama_cpp, "convert_hf_to_gguf.py"), run_name="__main__")
+        # Mostly zero embedding rows: stored compressed (the tests unpack them).
+        with open(output, "rb") as raw, gzip.GzipFile(output + ".gz", "wb", compresslevel=9, mtime=0) as packed:
+            shutil.copyfileobj(raw, packed)
+        os.remove(output)
 
 
 if __name__ == "__main__":

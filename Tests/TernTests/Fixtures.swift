@@ -26,6 +26,26 @@ enum Fixtures {
         return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
 
+    /// A fixture stored gzip-compressed (large files whose zeros compress well), unpacked once per
+    /// test run into a temporary folder.
+    static func gunzipped(_ relativePath: String) throws -> URL {
+        unpackLock.lock()
+        defer { unpackLock.unlock() }
+        if let done = unpacked[relativePath] { return done }
+        let target = try temporaryDirectory().appendingPathComponent(String((relativePath as NSString).lastPathComponent.dropLast(3)))
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gzip.arguments = ["-c", "gzip -dc \"$0\" > \"$1\"", root.appendingPathComponent(relativePath).path, target.path]
+        try gzip.run()
+        gzip.waitUntilExit()
+        guard gzip.terminationStatus == 0 else { throw FormatError("cannot gunzip \(relativePath)") }
+        unpacked[relativePath] = target
+        return target
+    }
+
+    nonisolated(unsafe) private static var unpacked: [String: URL] = [:]
+    private static let unpackLock = NSLock()
+
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tern-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

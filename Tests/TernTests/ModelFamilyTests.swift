@@ -139,11 +139,11 @@ import TernFormats
 
 /// llama.cpp's converter output of the same checkpoints (scripts/make_family_gguf.py, bf16).
 @Suite struct FamilyGGUFTests {
-    static func gguf(_ name: String) -> URL { Fixtures.root.appendingPathComponent("families-gguf/\(name).gguf") }
+    static func gguf(_ name: String) throws -> URL { try Fixtures.gunzipped("families-gguf/\(name).gguf.gz") }
 
     @Test(arguments: Fixtures.familyNames)
     func llamaCppsConversionGivesTheOriginalsGreedyTokens(model name: String) throws {
-        try Self.expectReferenceGreedy(try LoadedModel(path: Self.gguf(name)), name: name)
+        try Self.expectReferenceGreedy(try LoadedModel(path: try Self.gguf(name)), name: name)
     }
 
     /// The reference's greedy tokens; Qwen's only within its trained length (8 positions here), as
@@ -154,7 +154,7 @@ import TernFormats
 
     @Test(arguments: Fixtures.familyNames)
     func llamaCppsVocabularyEncodesAsTheOriginalTokenizer(model name: String) throws {
-        let loaded = try LoadedModel(path: Self.gguf(name))
+        let loaded = try LoadedModel(path: try Self.gguf(name))
         for string in try Fixtures.reference(name)["strings"]!.arrayValue! {
             let text = string["text"]!.stringValue!
             let parse = string["parse_special"]?.boolValue ?? true
@@ -191,7 +191,7 @@ import TernFormats
 
     @Test func builtInChatFormatsWorkFromGGUFToo() throws {
         for name in Fixtures.familyNames {
-            let loaded = try LoadedModel(path: Self.gguf(name))
+            let loaded = try LoadedModel(path: try Self.gguf(name))
             #expect(try loaded.chatPrompt().ids(messages: try FamilyChatFormatTests.messages(name)) == (try Fixtures.reference(name)["chat"]!["ids"]!.ints), "\(name)")
         }
     }
