@@ -3,6 +3,7 @@
 import ArgumentParser
 import CTernKernels
 import Foundation
+import TernFormats
 import TernEngine
 import TernModels
 import TernOps

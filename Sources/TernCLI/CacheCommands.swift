@@ -1,6 +1,7 @@
 // `tern list` and `tern rm`: the downloaded models in the Hugging Face and ModelScope caches.
 import ArgumentParser
 import Foundation
+import TernFormats
 import TernHub
 
 struct ListCommand: ParsableCommand {

@@ -50,13 +50,6 @@ struct InfoCommand: ParsableCommand {
     }
 }
 
-func formatBytes(_ bytes: Int) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    var value = Double(bytes), unit = 0
-    while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.2f %@", value, units[unit])
-}
-
 func formatCount(_ count: Int) -> String {
     count >= 1_000_000_000 ? String(format: "%.2fB", Double(count) / 1e9)
         : count >= 1_000_000 ? String(format: "%.2fM", Double(count) / 1e6) : String(format: "%.1fK", Double(count) / 1e3)

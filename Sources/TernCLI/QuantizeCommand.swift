@@ -1,6 +1,7 @@
 // `tern quantize`: write a model folder as a quantized GGUF file that later starts map directly.
 import ArgumentParser
 import Foundation
+import TernFormats
 import TernEngine
 import TernModels
 

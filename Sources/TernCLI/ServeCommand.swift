@@ -2,6 +2,7 @@
 import ArgumentParser
 import TernHub
 import Foundation
+import TernFormats
 import Logging
 import NIOCore
 import TernEngine

@@ -1,6 +1,7 @@
 // Download progress: a bar redrawn in place on a terminal (bytes, rate, ETA, per file and in
 // all), plain lines every few seconds otherwise (logs of a pod's init container).
 import Foundation
+import TernFormats
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,7 +37,7 @@ final class DownloadProgress: @unchecked Sendable {
     func finished(_ file: RemoteFile) {
         lock.lock()
         defer { lock.unlock() }
-        if !terminal { write("\(file.path): done (\(Self.size(fileSizes[file.path] ?? 0)))\n") }
+        if !terminal { write("\(file.path): done (\(formatBytes(fileSizes[file.path] ?? 0)))\n") }
     }
 
     func note(_ text: String) {
@@ -50,7 +51,7 @@ final class DownloadProgress: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let seconds = Date().timeIntervalSince(start)
-        return "\(Self.size(done)) in \(String(format: "%.1f", seconds)) s (\(Self.size(Int(Double(done - resumedBytes) / max(seconds, 0.001))))/s)"
+        return "\(formatBytes(done)) in \(String(format: "%.1f", seconds)) s (\(formatBytes(Int(Double(done - resumedBytes) / max(seconds, 0.001))))/s)"
     }
 
     private func add(_ bytes: Int, to file: RemoteFile, counted: Bool) {
@@ -66,8 +67,8 @@ final class DownloadProgress: @unchecked Sendable {
         let eta = rate > 0 && total > done ? String(format: " ETA %.0f s", Double(total - done) / rate) : ""
         let fraction = total > 0 ? Double(done) / Double(total) : 0
         let mine = fileDone[file.path] ?? 0
-        let line = "\(file.path) \(Self.size(mine))/\(Self.size(fileSizes[file.path] ?? 0)) | all \(Self.size(done))/\(Self.size(total))"
-            + " \(String(format: "%.0f", fraction * 100))% \(Self.size(Int(rate)))/s\(eta)"
+        let line = "\(file.path) \(formatBytes(mine))/\(formatBytes(fileSizes[file.path] ?? 0)) | all \(formatBytes(done))/\(formatBytes(total))"
+            + " \(String(format: "%.0f", fraction * 100))% \(formatBytes(Int(rate)))/s\(eta)"
         if terminal {
             let width = 20, filled = Int(fraction * Double(width))
             write("\r\u{1B}[K[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "] " + line)
@@ -77,11 +78,4 @@ final class DownloadProgress: @unchecked Sendable {
     }
 
     private func write(_ text: String) { output.write(Data(text.utf8)) }
-
-    static func size(_ bytes: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes), unit = 0
-        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
-    }
 }
