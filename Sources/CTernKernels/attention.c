@@ -1,121 +1,202 @@
 // Causal attention of a batch of sequence chunks over the paged KV cache, in one dispatch per
-// layer. Work items are (token, KV head): the query heads that share a KV head are scored
-// together, so each cached key and value row is read once for all of them.
+// layer. A work item is up to QUERY_TILE consecutive tokens of one sequence for one KV head: all
+// of their query heads that share the KV head are scored against each key block together, so the
+// block is read once for all of them, and an online softmax (a running maximum and sum per query
+// row, the output rescaled when the maximum grows) keeps the work per block independent of the
+// context length. Items are taken from a shared counter, latest tokens (the longest contexts) first.
 #include "CTernKernels.h"
 #include "tern_math.h"
 #include <math.h>
 #include <string.h>
 
 #define LANES 16
+#define QUERY_TILE 16
 
 typedef struct {
     const float *q;
-    const float *k_cache, *v_cache;
+    const tern_kv_layer *cache;
     const tern_attention_sequence *sequences;
-    size_t count, total_tokens, block_size, window;
-    size_t n_heads, n_kv_heads, head_dim, max_context;
+    size_t count, window, n_heads, items;
     float scale;
     const float *alibi_slopes;
-    float *scores;        // [threads][heads per KV head][max_context]
+    float *scratch;
     float *out;
+    size_t next_item;
 } attention_task;
 
-/// A value row: value blocks are [slot][kv head][dimension].
-static const float *value_row(const float *cache, const int32_t *block_table, size_t block_size, size_t pos, size_t kv_dim) {
-    size_t block = (size_t)block_table[pos / block_size];
-    return cache + (block * block_size + pos % block_size) * kv_dim;
+/// The query rows of one work item and their running softmax state.
+typedef struct {
+    size_t rows, group, head_dim, first_pos, window, q_stride;
+    float scale;
+    const float *q;       // first token's first query head of the group
+    const float *slopes;  // the group's ALiBi slopes, or NULL
+    float *acc;           // [rows][head_dim] weighted value sums
+    float *max, *sum;     // [rows]
+} query_tile;
+
+static inline float bf16_value(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
 }
 
-static inline __attribute__((always_inline)) void softmax(float *x, size_t n) {
-    float max = -INFINITY;
-    for (size_t i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
-    float lanes[LANES] = {0};
-    size_t i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) lanes[j] += (x[i + j] = tern_exp_nonpositive(x[i + j] - max));
-    double sum = 0;
-    for (int j = 0; j < LANES; j++) sum += lanes[j];
-    for (; i < n; i++) sum += (x[i] = tern_exp_nonpositive(x[i] - max));
-    float inv = (float)(1.0 / sum);
-    for (size_t k = 0; k < n; k++) x[k] *= inv;
+/// Scores one chunk of up to LANES cached positions (first_pos c0) for every query row and folds
+/// them into the rows' softmax state. k: the chunk's keys, dimension i at k[i * k_stride + j];
+/// v: its values, position j at v[j * v_stride]. Positions a row may not see are masked, and the
+/// values of masked positions are never read (a slot not written yet may hold anything).
+#define DEFINE_CHUNK(NAME, TYPE, TO_FLOAT)                                                                   \
+    static inline __attribute__((always_inline)) void NAME(const query_tile *t, const TYPE *k, size_t k_stride, \
+                                                           const TYPE *v, size_t v_stride, size_t c0, size_t count) { \
+        size_t d = t->head_dim;                                                                              \
+        for (size_t r = 0; r < t->rows; r++) {                                                               \
+            size_t token = r / t->group, g = r % t->group, pos = t->first_pos + token;                       \
+            size_t seen_from = t->window && pos + 1 > t->window ? pos + 1 - t->window : 0;                   \
+            size_t lo = seen_from > c0 ? seen_from - c0 : 0;                                                 \
+            size_t hi = pos + 1 > c0 ? pos + 1 - c0 : 0;                                                     \
+            if (hi > count) hi = count;                                                                      \
+            if (lo >= hi) continue;                                                                          \
+            const float *q = t->q + token * t->q_stride + g * d;                                             \
+            float s[LANES] = {0};                                                                            \
+            if (count == LANES) {                                                                            \
+                for (size_t i = 0; i < d; i++)                                                               \
+                    for (size_t j = 0; j < LANES; j++) s[j] += TO_FLOAT(k[i * k_stride + j]) * q[i];         \
+            } else {                                                                                         \
+                for (size_t i = 0; i < d; i++)                                                               \
+                    for (size_t j = 0; j < count; j++) s[j] += TO_FLOAT(k[i * k_stride + j]) * q[i];         \
+            }                                                                                                \
+            float slope = t->slopes ? t->slopes[g] : 0, chunk_max = -INFINITY;                               \
+            for (size_t j = 0; j < LANES; j++) {                                                             \
+                float x = j >= lo && j < hi ? s[j] * t->scale - slope * ((float)pos - (float)(c0 + j)) : -INFINITY; \
+                s[j] = x;                                                                                    \
+                chunk_max = x > chunk_max ? x : chunk_max;                                                   \
+            }                                                                                                \
+            float old_max = t->max[r], new_max = chunk_max > old_max ? chunk_max : old_max;                  \
+            float rescale = tern_exp_nonpositive(old_max - new_max), weights = 0;                            \
+            for (size_t j = 0; j < LANES; j++) weights += (s[j] = tern_exp_nonpositive(s[j] - new_max));    \
+            t->max[r] = new_max;                                                                             \
+            t->sum[r] = t->sum[r] * rescale + weights;                                                       \
+            float *acc = t->acc + r * d;                                                                     \
+            if (lo == 0 && hi == LANES) {                                                                    \
+                for (size_t i = 0; i < d; i++) {                                                             \
+                    float a = acc[i] * rescale;                                                              \
+                    for (size_t j = 0; j < LANES; j++) a += s[j] * TO_FLOAT(v[j * v_stride + i]);            \
+                    acc[i] = a;                                                                              \
+                }                                                                                            \
+            } else {                                                                                         \
+                for (size_t i = 0; i < d; i++) acc[i] *= rescale;                                            \
+                for (size_t j = lo; j < hi; j++) {                                                           \
+                    const TYPE *row = v + j * v_stride;                                                      \
+                    for (size_t i = 0; i < d; i++) acc[i] += s[j] * TO_FLOAT(row[i]);                        \
+                }                                                                                            \
+            }                                                                                                \
+        }                                                                                                    \
+    }
+
+#define AS_FLOAT(x) (x)
+#define F16_VALUE(x) ((float)(x))
+DEFINE_CHUNK(chunk_f32, float, AS_FLOAT)
+DEFINE_CHUNK(chunk_f16, _Float16, F16_VALUE)
+DEFINE_CHUNK(chunk_bf16, uint16_t, bf16_value)
+
+/// Dequantizes the first `slots` positions of a q8_0 block for one KV head into float tiles:
+/// keys [head_dim][block_size], values [slots][head_dim].
+static inline __attribute__((always_inline)) void dequantize_q8_block(const tern_kv_layer *c, size_t block, size_t kv, size_t slots,
+                                                                      float *keys, float *values) {
+    size_t d = c->head_dim, bs = c->block_size, kv_dim = c->n_kv_heads * d;
+    size_t groups = (d + TERN_KV_Q8_GROUP - 1) / TERN_KV_Q8_GROUP;
+    const int8_t *k = (const int8_t *)c->keys + (block * kv_dim + kv * d) * bs;
+    const float *ks = c->key_scales + (block * c->n_kv_heads + kv) * groups * bs;
+    for (size_t i = 0; i < d; i++) {
+        const float *scale = ks + (i / TERN_KV_Q8_GROUP) * bs;
+        for (size_t j = 0; j < slots; j++) keys[i * bs + j] = (float)k[i * bs + j] * scale[j];
+    }
+    for (size_t j = 0; j < slots; j++) {
+        const int8_t *v = (const int8_t *)c->values + (block * bs + j) * kv_dim + kv * d;
+        const float *vs = c->value_scales + ((block * bs + j) * c->n_kv_heads + kv) * groups;
+        for (size_t i = 0; i < d; i++) values[j * d + i] = (float)v[i] * vs[i / TERN_KV_Q8_GROUP];
+    }
 }
 
-/// Token `token` of sequence `s` (batch row `row`) for the query heads of KV head `kv`.
-static inline __attribute__((always_inline)) void attend(const attention_task *t, const tern_attention_sequence *s, size_t token, size_t row, size_t kv, float *scores) {
-    size_t kv_dim = t->n_kv_heads * t->head_dim, q_dim = t->n_heads * t->head_dim, d = t->head_dim;
-    size_t group = t->n_heads / t->n_kv_heads;
-    size_t pos = s->start_pos + token;
-    size_t first = t->window && pos + 1 > t->window ? pos + 1 - t->window : 0, n = pos + 1 - first;
-    const float *q = t->q + row * q_dim + kv * group * d;
-    float *out = t->out + row * q_dim + kv * group * d;
-    // Keys are stored transposed per block ([kv head][dimension][slot]), so the scores of up to
-    // LANES consecutive positions build up in one vector, with no horizontal sums.
-    size_t bs = t->block_size;
-    for (size_t p0 = first - first % bs; p0 <= pos; p0 += bs) {
-        const float *keys = t->k_cache + ((size_t)s->block_table[p0 / bs] * t->n_kv_heads + kv) * d * bs;
-        size_t lo = p0 < first ? first - p0 : 0, hi = pos + 1 - p0 < bs ? pos + 1 - p0 : bs;
-        for (size_t s0 = lo; s0 < hi; s0 += LANES) {
-            size_t count = hi - s0 < LANES ? hi - s0 : LANES;
-            for (size_t g = 0; g < group; g++) {
-                const float *qg = q + g * d;
-                float slope = t->alibi_slopes ? t->alibi_slopes[kv * group + g] : 0;
-                float lanes[LANES] = {0};
-                if (count == LANES) {
-                    for (size_t i = 0; i < d; i++)
-                        for (size_t j = 0; j < LANES; j++) lanes[j] += keys[i * bs + s0 + j] * qg[i];
-                } else {
-                    for (size_t i = 0; i < d; i++)
-                        for (size_t j = 0; j < count; j++) lanes[j] += keys[i * bs + s0 + j] * qg[i];
-                }
-                // ALiBi: a bias linear in the key's distance behind the query (zero without it).
-                for (size_t j = 0; j < count; j++)
-                    scores[g * t->max_context + p0 + s0 + j - first] = lanes[j] * t->scale - slope * (float)(pos - (p0 + s0 + j));
+/// Floats of one thread's scratch: the tile's state and a dequantized key and value block.
+static size_t thread_scratch_floats(size_t group, size_t head_dim, size_t block_size) {
+    return QUERY_TILE * group * (head_dim + 2) + 2 * head_dim * block_size;
+}
+
+/// Tokens [first, first + tokens) of sequence `s` (batch rows from `row`) for KV head `kv`.
+static inline __attribute__((always_inline)) void attend_tile(const attention_task *task, const tern_attention_sequence *s, size_t row,
+                                                              size_t first, size_t tokens, size_t kv, float *scratch) {
+    const tern_kv_layer *c = task->cache;
+    size_t d = c->head_dim, bs = c->block_size, kv_dim = c->n_kv_heads * d, group = task->n_heads / c->n_kv_heads;
+    size_t q_dim = task->n_heads * d, rows = tokens * group;
+    query_tile t = {rows, group, d, s->start_pos + first, task->window, q_dim, task->scale,
+                    task->q + (row + first) * q_dim + kv * group * d,
+                    task->alibi_slopes ? task->alibi_slopes + kv * group : NULL,
+                    scratch, scratch + rows * d, scratch + rows * (d + 1)};
+    float *key_tile = scratch + QUERY_TILE * group * (d + 2), *value_tile = key_tile + d * bs;
+    memset(t.acc, 0, rows * d * sizeof(float));
+    memset(t.sum, 0, rows * sizeof(float));
+    for (size_t r = 0; r < rows; r++) t.max[r] = -INFINITY;
+
+    size_t last = t.first_pos + tokens - 1;
+    size_t seen_from = task->window && t.first_pos + 1 > task->window ? t.first_pos + 1 - task->window : 0;
+    for (size_t p0 = seen_from - seen_from % bs; p0 <= last; p0 += bs) {
+        size_t block = (size_t)s->block_table[p0 / bs], slots = last + 1 - p0 < bs ? last + 1 - p0 : bs;
+        size_t key_at = (block * kv_dim + kv * d) * bs, value_at = block * bs * kv_dim + kv * d;
+        for (size_t c0 = 0; c0 < slots; c0 += LANES) {
+            size_t count = slots - c0 < LANES ? slots - c0 : LANES;
+            switch (c->type) {
+            case TERN_KV_F32:
+                chunk_f32(&t, (const float *)c->keys + key_at + c0, bs, (const float *)c->values + value_at + c0 * kv_dim, kv_dim, p0 + c0, count);
+                break;
+            case TERN_KV_F16:
+                chunk_f16(&t, (const _Float16 *)c->keys + key_at + c0, bs, (const _Float16 *)c->values + value_at + c0 * kv_dim, kv_dim, p0 + c0, count);
+                break;
+            case TERN_KV_BF16:
+                chunk_bf16(&t, (const uint16_t *)c->keys + key_at + c0, bs, (const uint16_t *)c->values + value_at + c0 * kv_dim, kv_dim, p0 + c0, count);
+                break;
+            case TERN_KV_Q8_0:
+                if (c0 == 0) dequantize_q8_block(c, block, kv, slots, key_tile, value_tile);
+                chunk_f32(&t, key_tile + c0, bs, value_tile + c0 * d, d, p0 + c0, count);
+                break;
             }
         }
     }
-    for (size_t g = 0; g < group; g++) softmax(scores + g * t->max_context, n);
-    memset(out, 0, group * d * sizeof(float));
-    for (size_t p = first; p <= pos; p++) {
-        const float *v = value_row(t->v_cache, s->block_table, t->block_size, p, kv_dim) + kv * d;
-        for (size_t g = 0; g < group; g++) {
-            float w = scores[g * t->max_context + p - first];
-            float *o = out + g * d;
-            for (size_t i = 0; i < d; i++) o[i] += w * v[i];
-        }
+    for (size_t r = 0; r < rows; r++) {
+        float inverse = 1 / t.sum[r];
+        float *out = task->out + (row + first + r / group) * q_dim + (kv * group + r % group) * d;
+        for (size_t i = 0; i < d; i++) out[i] = t.acc[r * d + i] * inverse;
     }
 }
 
 TERN_VECTOR_CLONES
 static void attention_part(void *context, int thread, int threads) {
-    const attention_task *t = context;
-    size_t items = t->total_tokens * t->n_kv_heads;
-    size_t first = items * thread / threads, last = items * (thread + 1) / threads;
-    float *scores = t->scores + (size_t)thread * (t->n_heads / t->n_kv_heads) * t->max_context;
-    size_t row = 0;
-    for (size_t s = 0; s < t->count; row += t->sequences[s].tokens, s++) {
-        const tern_attention_sequence *seq = &t->sequences[s];
-        size_t begin = row * t->n_kv_heads, end = (row + seq->tokens) * t->n_kv_heads;
-        size_t lo = first > begin ? first : begin, hi = last < end ? last : end;
-        for (size_t i = lo; i < hi; i++) {
-            size_t token = i / t->n_kv_heads - row;
-            attend(t, seq, token, row + token, i % t->n_kv_heads, scores);
+    (void)threads;
+    attention_task *task = context;
+    size_t n_kv = task->cache->n_kv_heads, group = task->n_heads / n_kv;
+    float *scratch = task->scratch + (size_t)thread * thread_scratch_floats(group, task->cache->head_dim, task->cache->block_size);
+    for (size_t item; (item = __atomic_fetch_add(&task->next_item, 1, __ATOMIC_RELAXED)) < task->items;) {
+        size_t row = 0, s = 0;
+        for (;; row += task->sequences[s].tokens, s++) {
+            size_t tiles = (task->sequences[s].tokens + QUERY_TILE - 1) / QUERY_TILE;
+            if (item < tiles * n_kv) {
+                size_t tile = tiles - 1 - item / n_kv, first = tile * QUERY_TILE;
+                size_t tokens = task->sequences[s].tokens - first < QUERY_TILE ? task->sequences[s].tokens - first : QUERY_TILE;
+                attend_tile(task, &task->sequences[s], row, first, tokens, item % n_kv, scratch);
+                break;
+            }
+            item -= tiles * n_kv;
         }
     }
 }
 
-size_t tern_attention_scratch_floats(size_t n_heads, size_t n_kv_heads, size_t max_context, int threads) {
-    return (size_t)threads * (n_heads / n_kv_heads) * max_context;
+size_t tern_attention_scratch_floats(size_t n_heads, size_t n_kv_heads, size_t head_dim, size_t block_size, int threads) {
+    return (size_t)threads * thread_scratch_floats(n_heads / n_kv_heads, head_dim, block_size);
 }
 
-void tern_attention(tern_pool *pool, const float *q, const float *k_cache, const float *v_cache,
-                    const tern_attention_sequence *sequences, size_t count, size_t block_size, size_t window,
-                    size_t n_heads, size_t n_kv_heads, size_t head_dim, float scale, const float *alibi_slopes, float *scores, float *out) {
-    attention_task task = {q, k_cache, v_cache, sequences, count, 0, block_size, window, n_heads, n_kv_heads, head_dim, 0, scale,
-                           alibi_slopes, scores, out};
-    for (size_t s = 0; s < count; s++) {
-        task.total_tokens += sequences[s].tokens;
-        size_t context = sequences[s].start_pos + sequences[s].tokens;
-        if (context > task.max_context) task.max_context = context;
-    }
+void tern_attention(tern_pool *pool, const float *q, const tern_kv_layer *cache, const tern_attention_sequence *sequences,
+                    size_t count, size_t window, size_t n_heads, float scale, const float *alibi_slopes, float *scratch, float *out) {
+    attention_task task = {q, cache, sequences, count, window, n_heads, 0, scale, alibi_slopes, scratch, out, 0};
+    for (size_t s = 0; s < count; s++) task.items += (sequences[s].tokens + QUERY_TILE - 1) / QUERY_TILE * cache->n_kv_heads;
     tern_pool_run(pool, attention_part, &task);
 }

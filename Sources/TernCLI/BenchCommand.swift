@@ -84,8 +84,10 @@ struct BenchCommand: ParsableCommand {
 struct LoadingOptions: ParsableArguments {
     @Option(help: "Quantize weights at load: \(Quantization.names) (q2_k ... q6_k are llama-quantize's mixes).") var quantization: Quantization = .none
     @Option(help: "Compute threads (default: all physical cores).") var threads: Int?
+    @Option(name: .customLong("kv-cache-dtype"), help: "KV cache element type: \(KVCacheSetting.names) (default f16; auto: the checkpoint's float type).")
+    var kvCacheDType: KVCacheSetting?
 
-    var options: LoadOptions { LoadOptions(quantization: quantization, threads: threads) }
+    var options: LoadOptions { LoadOptions(quantization: quantization, threads: threads, kvCache: kvCacheDType ?? .standard) }
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -93,5 +95,9 @@ struct LoadingOptions: ParsableArguments {
 }
 
 extension Quantization: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+}
+
+extension KVCacheSetting: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }
 }

@@ -38,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// Refuses to start (rather than be killed for memory later) when the weights, the KV cache of
     /// one full-length sequence, activations and runtime do not fit the memory this process may use.
     static func checkMemory(path: String, settings: ServeSettings, loadOptions: LoadOptions) throws {
-        let plan = try MemoryPlan.of(path: URL(fileURLWithPath: path), quantization: loadOptions.quantization,
+        let plan = try MemoryPlan.of(path: URL(fileURLWithPath: path), quantization: loadOptions.quantization, kvCache: loadOptions.kvCache,
                                      contextTokens: settings.maxModelLength > 0 ? settings.maxModelLength : nil, sequences: 1,
                                      batchTokens: settings.maxBatchedTokens)
         let limit = MemoryLimit.usable()
@@ -165,6 +165,10 @@ struct ServeCommand: AsyncParsableCommand {
         if model.loading.quantization == .none, let name = sources.text(env: "QUANTIZATION", key: "quantization") {
             guard let quantization = Quantization(name: name) else { throw SettingsError("unknown quantization '\(name)' (\(Quantization.names))") }
             options.quantization = quantization
+        }
+        if model.loading.kvCacheDType == nil, let name = sources.text(env: "KV_CACHE_DTYPE", key: "kv-cache-dtype") {
+            guard let setting = KVCacheSetting(name: name) else { throw SettingsError("unknown KV cache dtype '\(name)' (\(KVCacheSetting.names))") }
+            options.kvCache = setting
         }
         if model.loading.threads == nil, sources.text(env: "THREADS", key: "threads") != nil {
             options.threads = try sources.resolve(nil, key: "threads", default: 1)

@@ -65,11 +65,13 @@ public final class DecoderModel: LanguageModel, @unchecked Sendable {
     let alibiSlopes: [Float]?
     private let workspace: Workspace
     public let compute: Compute
+    public let kvCacheType: KVCacheType
     /// The workspace is shared by all calls, so forward passes run one at a time.
     private let forwardLock = NSLock()
 
-    init(config: ModelConfig, loader: WeightLoader) throws {
+    init(config: ModelConfig, loader: WeightLoader, kvCacheType: KVCacheType) throws {
         self.config = config
+        self.kvCacheType = kvCacheType
         compute = loader.compute
         let checkpoint = loader.checkpoint
         embedding = try loader.embedding("model.embed_tokens.weight", shape: [config.vocabSize, config.hiddenSize])

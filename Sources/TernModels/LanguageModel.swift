@@ -12,20 +12,23 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// The threads and scratch its kernels run on; whoever runs the forward pass may use them
     /// between passes (sampling does), never during one.
     var compute: Compute { get }
+    /// The element type of the KV caches made for it.
+    var kvCacheType: KVCacheType { get }
     /// Runs the batch, writing each token's keys and values into `cache`, and returns the
     /// logit rows each sequence asked for.
     func forward(_ batch: ForwardBatch, cache: PagedKVCache) -> BatchLogits
 }
 
 extension LanguageModel {
-    public func makeKVCache(blockSize: Int, blockCount: Int) -> PagedKVCache {
+    /// A cache of the model's KV type, or of `type` where given.
+    public func makeKVCache(blockSize: Int, blockCount: Int, type: KVCacheType? = nil) -> PagedKVCache {
         PagedKVCache(layers: config.numHiddenLayers, blockSize: blockSize, blockCount: blockCount,
-                     kvHeads: config.numKeyValueHeads, headDim: config.headDim)
+                     kvHeads: config.numKeyValueHeads, headDim: config.headDim, type: type ?? kvCacheType)
     }
 
     public var kvBytesPerToken: Int {
         PagedKVCache.bytesPerBlock(layers: config.numHiddenLayers, blockSize: 1,
-                                   kvHeads: config.numKeyValueHeads, headDim: config.headDim)
+                                   kvHeads: config.numKeyValueHeads, headDim: config.headDim, type: kvCacheType)
     }
 }
 
@@ -62,6 +65,7 @@ public enum ModelRegistry {
     /// Every family runs on the one decoder; the config names its variations.
     static func load(config: ModelConfig, weights: WeightSource, options: LoadOptions, packing: PackedQuantization? = nil) throws -> LanguageModel {
         try DecoderModel(config: config, loader: WeightLoader(checkpoint: weights, config: config, options: options,
-                                                                compute: Compute(threads: options.threads), packing: packing))
+                                                                compute: Compute(threads: options.threads), packing: packing),
+                         kvCacheType: options.kvCache.resolved(for: config))
     }
 }

@@ -8,6 +8,7 @@ import TernOps
 
 public struct MemoryPlan: Sendable {
     public let weightBytes: Int
+    public let kvCacheType: KVCacheType
     public let kvBytesPerToken: Int
     public let kvBytes: Int
     public let activationBytes: Int
@@ -57,7 +58,8 @@ public struct MemoryPlan: Sendable {
     }
 
     /// `contextTokens` per sequence, `sequences` at once, `batchTokens` per forward pass.
-    public init(config: ModelConfig, tensors: [Tensor], quantization: Quantization, contextTokens: Int, sequences: Int, batchTokens: Int) {
+    public init(config: ModelConfig, tensors: [Tensor], quantization: Quantization, kvCache: KVCacheSetting, contextTokens: Int, sequences: Int,
+                batchTokens: Int) {
         let mix = QuantizationMix(quantization: quantization, config: config)
         let tied = !tensors.contains { ["lm_head.weight", "output.weight", "transformer.output_layer.weight"].contains($0.name) }
         weightBytes = tensors.reduce(0) { total, tensor in
@@ -67,8 +69,9 @@ public struct MemoryPlan: Sendable {
             }
             return total + tensor.shape[0] * type.rowBytes(columns: tensor.shape[1])
         }
+        kvCacheType = kvCache.resolved(for: config)
         kvBytesPerToken = PagedKVCache.bytesPerBlock(layers: config.numHiddenLayers, blockSize: 1, kvHeads: config.numKeyValueHeads,
-                                                     headDim: config.headDim)
+                                                     headDim: config.headDim, type: kvCacheType)
         kvBytes = kvBytesPerToken * contextTokens * sequences
         let qDim = config.numAttentionHeads * config.headDim, kvDim = config.numKeyValueHeads * config.headDim
         let perToken = 3 * config.hiddenSize + 2 * qDim + 2 * kvDim + 2 * config.intermediateSize
@@ -83,7 +86,8 @@ public struct MemoryPlan: Sendable {
     }
 
     /// The plan of a model folder or GGUF file.
-    public static func of(path: URL, quantization: Quantization, contextTokens: Int?, sequences: Int, batchTokens: Int) throws -> MemoryPlan {
+    public static func of(path: URL, quantization: Quantization, kvCache: KVCacheSetting, contextTokens: Int?, sequences: Int,
+                          batchTokens: Int) throws -> MemoryPlan {
         let config: ModelConfig
         let tensors: [Tensor]
         if path.pathExtension.lowercased() == "gguf" {
@@ -95,7 +99,7 @@ public struct MemoryPlan: Sendable {
             // Without weight files yet, the configuration's shapes.
             tensors = (try? CheckpointFolder(directory: path))?.tensors.values.map(Tensor.init) ?? Self.tensors(of: config)
         }
-        return MemoryPlan(config: config, tensors: tensors, quantization: quantization,
+        return MemoryPlan(config: config, tensors: tensors, quantization: quantization, kvCache: kvCache,
                           contextTokens: contextTokens ?? min(config.maxPositionEmbeddings, 4096), sequences: sequences, batchTokens: batchTokens)
     }
 }

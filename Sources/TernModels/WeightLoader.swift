@@ -8,10 +8,12 @@ public struct LoadOptions: Sendable {
     public var quantization: Quantization = .none
     /// Compute threads; nil uses every physical core.
     public var threads: Int?
+    public var kvCache: KVCacheSetting
 
-    public init(quantization: Quantization = .none, threads: Int? = nil) {
+    public init(quantization: Quantization = .none, threads: Int? = nil, kvCache: KVCacheSetting = .standard) {
         self.quantization = quantization
         self.threads = threads
+        self.kvCache = kvCache
     }
 }
 

@@ -1,5 +1,6 @@
 // KV cache memory split into fixed-size blocks; sequences address it through block tables.
 import CTernKernels
+import Glibc
 
 public final class PagedKVCache: @unchecked Sendable {
     public let layers: Int
@@ -7,39 +8,53 @@ public final class PagedKVCache: @unchecked Sendable {
     public let blockCount: Int
     public let kvHeads: Int
     public let headDim: Int
-    /// Per layer: keys [blockCount][kvHeads][headDim][blockSize] floats (transposed within a block,
-    /// so attention scores many positions in one vector), values [blockCount][blockSize][kvHeads][headDim].
-    private let keys: [FloatPointer]
-    private let values: [FloatPointer]
+    public let type: KVCacheType
+    /// Per layer, the storage the kernels address (layout in tern_kv_layer's comment). Zeroed pages
+    /// from calloc: memory is only committed as blocks are first written.
+    private let layerStorage: UnsafeMutablePointer<tern_kv_layer>
 
-    public init(layers: Int, blockSize: Int, blockCount: Int, kvHeads: Int, headDim: Int) {
+    public init(layers: Int, blockSize: Int, blockCount: Int, kvHeads: Int, headDim: Int, type: KVCacheType) {
         self.layers = layers
         self.blockSize = blockSize
         self.blockCount = blockCount
         self.kvHeads = kvHeads
         self.headDim = headDim
-        let perLayer = blockCount * blockSize * kvHeads * headDim
-        keys = (0..<layers).map { _ in FloatPointer.allocate(capacity: perLayer) }
-        values = (0..<layers).map { _ in FloatPointer.allocate(capacity: perLayer) }
+        self.type = type
+        let elements = blockCount * blockSize * kvHeads * headDim
+        let scales = type == .q8_0 ? blockCount * blockSize * kvHeads * KVCacheType.q8Groups(headDim: headDim) : 0
+        layerStorage = .allocate(capacity: layers)
+        for layer in 0..<layers {
+            layerStorage[layer] = tern_kv_layer(type: type.rawValue, block_size: blockSize, n_kv_heads: kvHeads, head_dim: headDim,
+                                                keys: Self.zeroed(elements, type.elementBytes), values: Self.zeroed(elements, type.elementBytes),
+                                                key_scales: scales > 0 ? Self.zeroed(scales, 4).assumingMemoryBound(to: Float.self) : nil,
+                                                value_scales: scales > 0 ? Self.zeroed(scales, 4).assumingMemoryBound(to: Float.self) : nil)
+        }
     }
 
     deinit {
-        keys.forEach { $0.deallocate() }
-        values.forEach { $0.deallocate() }
+        for layer in 0..<layers {
+            free(layerStorage[layer].keys)
+            free(layerStorage[layer].values)
+            free(layerStorage[layer].key_scales)
+            free(layerStorage[layer].value_scales)
+        }
+        layerStorage.deallocate()
+    }
+
+    private static func zeroed(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer {
+        guard let memory = calloc(max(count, 1), size) else { fatalError("cannot allocate \(count * size) bytes for the KV cache") }
+        return memory
     }
 
     public var kvDim: Int { kvHeads * headDim }
 
-    public static func bytesPerBlock(layers: Int, blockSize: Int, kvHeads: Int, headDim: Int) -> Int {
-        2 * layers * blockSize * kvHeads * headDim * MemoryLayout<Float>.size
+    public static func bytesPerBlock(layers: Int, blockSize: Int, kvHeads: Int, headDim: Int, type: KVCacheType) -> Int {
+        layers * blockSize * type.bytesPerTokenAndLayer(kvHeads: kvHeads, headDim: headDim)
     }
 
     /// Writes one token's keys and values (kvDim floats each) at `position` of a sequence.
     public func store(layer: Int, blockTable: [Int32], position: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
-        let block = Int(blockTable[position / blockSize]), slot = position % blockSize
-        let keyBlock = keys[layer] + block * blockSize * kvDim
-        for element in 0..<kvDim { keyBlock[element * blockSize + slot] = key[element] }
-        (values[layer] + (block * blockSize + slot) * kvDim).update(from: value, count: kvDim)
+        tern_kv_store(layerStorage + layer, Int(blockTable[position / blockSize]), position % blockSize, key, value)
     }
 
     /// One sequence's part of a batched attention: its block table and the positions of its chunk.
@@ -59,9 +74,8 @@ public final class PagedKVCache: @unchecked Sendable {
     /// the cache holds for its sequence up to each query (within `window` if given), in one dispatch.
     public func attend(layer: Int, chunks: [Chunk], queries: UnsafePointer<Float>, heads: Int, window: Int?, scale: Float,
                        alibiSlopes: [Float]? = nil, out: FloatPointer, compute: Compute) {
-        let context = chunks.map { $0.startPosition + $0.tokens }.max() ?? 0
-        let floats = tern_attention_scratch_floats(heads, kvHeads, context, Int32(compute.threads))
-        let scores = compute.scratch(bytes: floats * MemoryLayout<Float>.size).assumingMemoryBound(to: Float.self)
+        let floats = tern_attention_scratch_floats(heads, kvHeads, headDim, blockSize, Int32(compute.threads))
+        let scratch = compute.scratch(bytes: floats * MemoryLayout<Float>.size).assumingMemoryBound(to: Float.self)
         // Every chunk's block table, end to end in one buffer the kernel reads.
         chunks.flatMap(\.blockTable).withUnsafeBufferPointer { tables in
             var offset = 0
@@ -71,8 +85,8 @@ public final class PagedKVCache: @unchecked Sendable {
                                                tokens: chunk.tokens)
             }
             let run = { (slopes: UnsafePointer<Float>?) in
-                tern_attention(compute.pool, queries, self.keys[layer], self.values[layer], sequences, sequences.count, self.blockSize,
-                               window ?? 0, heads, self.kvHeads, self.headDim, scale, slopes, scores, out)
+                tern_attention(compute.pool, queries, self.layerStorage + layer, sequences, sequences.count, window ?? 0, heads, scale,
+                               slopes, scratch, out)
             }
             if let alibiSlopes { alibiSlopes.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
         }

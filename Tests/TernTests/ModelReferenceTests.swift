@@ -27,7 +27,9 @@ import TernModels
         var offset = 0
         for prompt in reference["prompts"]!.arrayValue! {
             let ids = prompt["ids"]!.ints
-            let cache = loaded.model.makeKVCache(blockSize: 4, blockCount: 64)
+            // Logits to 1e-3 check the arithmetic, so the cache keeps f32 (KVCacheTypeTests checks the
+            // others; the greedy test below runs the default f16 cache).
+            let cache = loaded.model.makeKVCache(blockSize: 4, blockCount: 64, type: .f32)
             let table = (0..<Int32((ids.count + 3) / 4)).map { $0 * 3 % 64 }  // scattered blocks
             let logits = loaded.model.forward(ForwardBatch([SequenceChunk(tokens: ids, startPosition: 0, blockTable: table, logitRows: .allTokens)]), cache: cache)
             #expect(logits.rows.count == ids.count)

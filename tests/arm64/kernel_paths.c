@@ -1,5 +1,5 @@
 // The arm64 kernels against the scalar reference and an f32 product, for every stored weight
-// type, 1 to 40 tokens, 1 and 2 threads. Built for aarch64 and run under qemu by run.sh (the
+// type, 1 to 40 tokens, 1 and 2 threads; attention over every KV cache type against a plain softmax. Built for aarch64 and run under qemu by run.sh (the
 // Swift tests cover the x86 paths on this machine; this covers the NEON one).
 #include "CTernKernels.h"
 #include <math.h>
@@ -60,6 +60,52 @@ static void product(const char *path, int type, const void *w, size_t rows, size
     tern_pool_destroy(pool);
 }
 
+/// Attention over a cache of `type` (a 37-token prompt over three query tiles, 6 query heads on 2
+/// KV heads of 40 dimensions, blocks of 16 in reverse order) against softmax(q.k)v in doubles.
+static int attention_agrees(int type, const char *name, double tolerance, tern_pool *pool) {
+    enum { heads = 6, kv_heads = 2, d = 40, tokens = 37, bs = 16, blocks = 3 };
+    size_t elements = blocks * bs * kv_heads * d, groups = (d + TERN_KV_Q8_GROUP - 1) / TERN_KV_Q8_GROUP;
+    size_t element_bytes = type == TERN_KV_F32 ? 4 : type == TERN_KV_Q8_0 ? 1 : 2;
+    tern_kv_layer cache = {type, bs, kv_heads, d, calloc(elements, element_bytes), calloc(elements, element_bytes),
+                           calloc(blocks * bs * kv_heads * groups, 4), calloc(blocks * bs * kv_heads * groups, 4)};
+    static float k[tokens][kv_heads * d], v[tokens][kv_heads * d], q[tokens][heads * d], out[tokens][heads * d];
+    int32_t table[blocks] = {2, 1, 0};
+    for (size_t t = 0; t < tokens; t++) {
+        for (size_t i = 0; i < kv_heads * d; i++) k[t][i] = uniform(), v[t][i] = uniform();
+        for (size_t i = 0; i < heads * d; i++) q[t][i] = uniform();
+        tern_kv_store(&cache, (size_t)table[t / bs], t % bs, k[t], v[t]);
+    }
+    tern_attention_sequence sequence = {table, 0, tokens};
+    float *scratch = malloc(tern_attention_scratch_floats(heads, kv_heads, d, bs, tern_pool_threads(pool)) * sizeof(float));
+    float scale = 1 / sqrtf(d);
+    tern_attention(pool, &q[0][0], &cache, &sequence, 1, 0, heads, scale, NULL, scratch, &out[0][0]);
+    double worst = 0;
+    for (size_t t = 0; t < tokens; t++)
+        for (size_t h = 0; h < heads; h++) {
+            size_t kv = h / (heads / kv_heads);
+            double scores[tokens], top = -INFINITY, total = 0;
+            for (size_t p = 0; p <= t; p++) {
+                double s = 0;
+                for (size_t i = 0; i < d; i++) s += (double)q[t][h * d + i] * k[p][kv * d + i];
+                scores[p] = s * scale, top = fmax(top, scores[p]);
+            }
+            for (size_t p = 0; p <= t; p++) total += (scores[p] = exp(scores[p] - top));
+            for (size_t i = 0; i < d; i++) {
+                double expected = 0;
+                for (size_t p = 0; p <= t; p++) expected += scores[p] * v[p][kv * d + i] / total;
+                double error = fabs(out[t][h * d + i] - expected);
+                worst = isnan(error) ? INFINITY : fmax(worst, error);
+            }
+        }
+    free(cache.keys), free(cache.values), free(cache.key_scales), free(cache.value_scales), free(scratch);
+    if (worst > tolerance) {
+        printf("FAIL attention over a %s cache differs from softmax(q.k)v by %g\n", name, worst);
+        return 1;
+    }
+    printf("%-7s attention cache agrees with softmax(q.k)v (max error %.2g)\n", name, worst);
+    return 0;
+}
+
 int main(void) {
     static const struct { int type; const char *name; size_t columns; } cases[] = {
         {TERN_WEIGHT_F32, "F32", 96}, {TERN_WEIGHT_F16, "F16", 96}, {TERN_WEIGHT_BF16, "BF16", 96},
@@ -114,6 +160,10 @@ int main(void) {
         printf("%-7s neon agrees with scalar and the f32 product (1-40 tokens, 1-2 threads)\n", cases[c].name);
         free(w), free(dense);
     }
+    static const struct { int type; const char *name; double tolerance; } kv_types[] = {
+        {TERN_KV_F32, "f32", 1e-5}, {TERN_KV_F16, "f16", 2e-3}, {TERN_KV_BF16, "bf16", 1.5e-2}, {TERN_KV_Q8_0, "q8_0", 1.5e-2}};
+    for (size_t c = 0; c < sizeof kv_types / sizeof kv_types[0]; c++)
+        failures += attention_agrees(kv_types[c].type, kv_types[c].name, kv_types[c].tolerance, pool);
     tern_pool_destroy(pool);
     printf(failures ? "%d failures\n" : "all kernel paths agree\n", failures);
     return failures != 0;

@@ -154,6 +154,28 @@ void tern_rope(float *vec, size_t heads, size_t head_dim, size_t rotary_dims, co
 /// gate = silu(gate) * up, elementwise.
 void tern_silu_mul(tern_pool *pool, float *gate, const float *up, size_t count);
 
+/// Element types of the KV cache, matching TernOps.KVCacheType's raw values.
+enum tern_kv_type { TERN_KV_F32 = 0, TERN_KV_F16 = 1, TERN_KV_BF16 = 2, TERN_KV_Q8_0 = 3 };
+
+/// Dimensions of a head that share one scale in a q8_0 KV cache.
+#define TERN_KV_Q8_GROUP 32
+
+/// One layer of the paged KV cache. Keys are [block][n_kv_heads][head_dim][block_size] elements
+/// (transposed within a block, so consecutive positions sit side by side and score in one vector),
+/// values [block][block_size][n_kv_heads][head_dim]. q8_0 stores int8 elements and an f32 scale
+/// per TERN_KV_Q8_GROUP dimensions of a head: key_scales [block][n_kv_heads][groups][block_size],
+/// value_scales [block][block_size][n_kv_heads][groups] (groups = head_dim rounded up / 32).
+typedef struct {
+    int type;
+    size_t block_size, n_kv_heads, head_dim;
+    void *keys, *values;
+    float *key_scales, *value_scales;
+} tern_kv_layer;
+
+/// Writes one token's keys and values (n_kv_heads * head_dim floats each) into slot `slot` of
+/// block `block`, converted to the layer's type (round to nearest even; q8_0 as absmax / 127).
+void tern_kv_store(const tern_kv_layer *layer, size_t block, size_t slot, const float *key, const float *value);
+
 /// One sequence's chunk in a batched attention call: `tokens` consecutive tokens at positions
 /// start_pos..., whose cache blocks the block table lists.
 typedef struct {
@@ -162,16 +184,12 @@ typedef struct {
 } tern_attention_sequence;
 
 /// Causal attention of a batch of sequence chunks (their tokens are consecutive rows of q and out,
-/// [rows][n_heads * head_dim]) over the paged KV cache: key blocks are [n_kv_heads][head_dim][block_size]
-/// floats (transposed, so consecutive positions sit side by side), value blocks
-/// [block_size][n_kv_heads][head_dim]; block b of a sequence starts at
-/// cache + block_table[b] * block_size * n_kv_heads * head_dim. window > 0 limits each token to the
-/// last `window` positions. `alibi_slopes` (n_heads values, or NULL) adds slope * (key position -
-/// query position) to every score. `scores` holds tern_attention_scratch_floats(...) floats.
-void tern_attention(tern_pool *pool, const float *q, const float *k_cache, const float *v_cache,
-                    const tern_attention_sequence *sequences, size_t count, size_t block_size, size_t window,
-                    size_t n_heads, size_t n_kv_heads, size_t head_dim, float scale, const float *alibi_slopes,
-                    float *scores, float *out);
-size_t tern_attention_scratch_floats(size_t n_heads, size_t n_kv_heads, size_t max_context, int threads);
+/// [rows][n_heads * head_dim]) over one layer of the paged KV cache, with an online softmax over key
+/// blocks (no score row as long as the context). window > 0 limits each token to the last `window`
+/// positions. `alibi_slopes` (n_heads values, or NULL) adds slope * (key position - query position)
+/// to every score. `scratch` holds tern_attention_scratch_floats(...) floats.
+void tern_attention(tern_pool *pool, const float *q, const tern_kv_layer *cache, const tern_attention_sequence *sequences,
+                    size_t count, size_t window, size_t n_heads, float scale, const float *alibi_slopes, float *scratch, float *out);
+size_t tern_attention_scratch_floats(size_t n_heads, size_t n_kv_heads, size_t head_dim, size_t block_size, int threads);
 
 #endif

@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <string.h>
 
-/// Compiles a plain-C loop once per x86 vector width, chosen at load time by the CPU; other
-/// architectures get their baseline vectors.
+/// Compiles a plain-C loop once per x86 vector level (AVX-512; AVX2 with FMA and F16C; baseline),
+/// chosen at load time by the CPU; other architectures get their baseline vectors.
 #if defined(__x86_64__)
-#define TERN_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define TERN_VECTOR_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define TERN_VECTOR_CLONES
 #endif
