@@ -76,7 +76,24 @@ static size_t block_weights(int type) {
         : tern_unpacked_block_weights(type);
 }
 
-/// Row r of one plain block (`type`) into the packed block `out` (its layout).
+static inline uint32_t load_word(const uint8_t *p) {
+    uint32_t word;
+    memcpy(&word, p, 4);
+    return word;
+}
+
+/// A 32-weight sub-block whose low four bits sit at bit `shift` of 32 bytes (`source`, weight i in
+/// byte i) as the nibble arrangement, four bytes at a time.
+static void put_nibble_words(const uint8_t *pair, int shift, uint8_t nibbles[TERN_QK / 8][16][4], size_t r) {
+    for (int w = 0; w < 4; w++) {
+        uint32_t low = (load_word(pair + 4 * w) >> shift) & 0x0F0F0F0F, high = (load_word(pair + 16 + 4 * w) >> shift) & 0x0F0F0F0F;
+        uint32_t word = low | high << 4;
+        memcpy(nibbles[w][r], &word, 4);
+    }
+}
+
+/// Row r of one plain block (`type`) into the packed block `out` (its layout). Loading a model
+/// packs every block of it, so the common types move four bytes at a time.
 static void pack_block(int type, const void *block, void *out, size_t r) {
     tern_unpacked_block u;
     int q[TERN_QK_K];
@@ -85,7 +102,10 @@ static void pack_block(int type, const void *block, void *out, size_t r) {
         const tern_block_q8_0 *b = block;
         tern_block_q8_0x16 *o = out;
         o->d[r] = b->d;
-        for (int i = 0; i < TERN_QK; i++) o->qs[i / 4][r][i % 4] = (uint8_t)(b->qs[i] + 128);
+        for (int w = 0; w < TERN_QK / 4; w++) {
+            uint32_t word = load_word((const uint8_t *)b->qs + 4 * w) ^ 0x80808080u;  // + 128 in every byte
+            memcpy(o->qs[w][r], &word, 4);
+        }
         return;
     }
     case TERN_WEIGHT_Q4_0: case TERN_WEIGHT_IQ4_NL: {
@@ -93,7 +113,7 @@ static void pack_block(int type, const void *block, void *out, size_t r) {
         const tern_block_q4_0 *b = block;  // IQ4_NL has the same fields
         tern_block_q4_0x16 *o = out;       // and tern_block_iq4_nlx16 the same layout
         o->d[r] = b->d;
-        for (int i = 0; i < TERN_QK / 2; i++) o->qs[i / 4][r][i % 4] = b->qs[i];
+        for (int w = 0; w < TERN_QK / 8; w++) memcpy(o->qs[w][r], b->qs + 4 * w, 4);
         return;
     }
     case TERN_WEIGHT_Q4_1: {
@@ -165,13 +185,19 @@ static void pack_block(int type, const void *block, void *out, size_t r) {
     case TERN_WEIGHT_Q6_K: {
         const tern_block_q6_k *b = block;
         tern_block_q6_kx16 *o = out;
-        tern_unpack_q6_k(b, &u);
         o->d[r] = b->d;
         for (int s = 0; s < 16; s++) o->scales[s][r] = b->scales[s];
-        for (int i = 0; i < TERN_QK_K; i++) q[i] = u.q[i] + 32;
+        // Sub-block j = 4h + m: low bits at nibble m / 2 of ql[64h + 32(m % 2) + i], top two bits at
+        // bits 2m of qh[32h + i]; plane p's byte i % 4 gathers the top bits of weights 16p + 4k + i % 4
+        // at bits 2k (put_pair's arrangement), four bytes at a time.
         for (int j = 0; j < 8; j++) {
-            put_nibbles(q + 32 * j, o->qs[j], r);
-            put_pair(q + 32 * j, 4, o->high[j], r);
+            int h = j / 4, m = j % 4;
+            put_nibble_words(b->ql + 64 * h + 32 * (m % 2), 4 * (m / 2), o->qs[j], r);
+            for (int p = 0; p < 2; p++) {
+                uint32_t word = 0;
+                for (int k = 0; k < 4; k++) word |= ((load_word(b->qh + 32 * h + 16 * p + 4 * k) >> (2 * m)) & 0x03030303u) << (2 * k);
+                memcpy(o->high[j][p][r], &word, 4);
+            }
         }
         return;
     }
@@ -187,9 +213,12 @@ static void pack_block(int type, const void *block, void *out, size_t r) {
         (five ? o5->dmin : o4->dmin)[r] = five ? b5->dmin : b4->dmin;
         for (int j = 0; j < 8; j++) {
             tern_q4k_scale_min(j, scales, five ? &o5->scales[j][r] : &o4->scales[j][r], five ? &o5->mins[j][r] : &o4->mins[j][r]);
-            for (int i = 0; i < TERN_QK; i++) q[i] = tern_q4k_quant(qs, j, i) | (five ? ((b5->qh[i] >> j) & 1) << 4 : 0);
-            put_nibbles(q, five ? o5->qs[j] : o4->qs[j], r);
-            if (five) put_bit(q, 4, o5->high[j], r);
+            // Sub-blocks 2p and 2p + 1 share 32 bytes, the even one in the low nibbles.
+            put_nibble_words(qs + 32 * (j / 2), 4 * (j % 2), five ? o5->qs[j] : o4->qs[j], r);
+            if (five) {
+                for (int i = 0; i < TERN_QK; i++) q[i] = ((b5->qh[i] >> j) & 1) << 4;
+                put_bit(q, 4, o5->high[j], r);
+            }
         }
     }
     }

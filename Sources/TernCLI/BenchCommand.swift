@@ -15,6 +15,7 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var loading: LoadingOptions
     @Option(name: .customLong("prompt-tokens")) var promptTokens = 512
     @Option(name: .customLong("gen-tokens")) var genTokens = 128
+    @Option(help: "Context tokens before decoding starts (llama-bench's -d).") var depth = 0
     @Option(help: "Timed repeats; medians are reported.") var repeats = 3
     @Option(help: "Also decode this many sequences at once after a shared prompt (continuous batching's gain).") var batch = 1
     @Option(name: .customLong("kernel-path"), help: "Force a kernel path: scalar, avx2, avx512, neon (default: best).") var kernelPath: String?
@@ -29,8 +30,10 @@ struct BenchCommand: ParsableCommand {
             let url = try model.url
             let languageModel = try ModelRegistry.load(path: url, options: loading.options)
             let loadSeconds = Date().timeIntervalSince(loadStart)
+            let residentAfterLoad = ProcessMemory.residentBytes, loadPeak = ProcessMemory.peakResidentBytes
             let threads = loading.threads ?? Compute.physicalCores
-            let r = Benchmark.run(model: languageModel, promptTokens: promptTokens, generatedTokens: genTokens, repeats: repeats, threads: threads, batch: batch)
+            let r = Benchmark.run(model: languageModel, promptTokens: promptTokens, generatedTokens: genTokens, repeats: repeats, threads: threads,
+                                  batch: batch, depth: depth)
             let quantized = languageModel.weightTypes.keys.contains { $0.hasPrefix("Q") }
             // Multiply-adds per cycle per core of the kernels in use, two vector pipes: 512-bit
             // (AVX-512) or 256-bit registers, int8 products (VNNI) or f32 FMA.
@@ -39,6 +42,7 @@ struct BenchCommand: ParsableCommand {
             let peak = Double(threads) * Self.clockGHz * 1e9 * macsPerCycle
             let prefillShare = r.prefillTokensPerSecond * Double(languageModel.config.parameterCount) / peak
             let kernels = String(cString: tern_kernels().pointee.name)
+            let peakResident = max(loadPeak, r.peakResidentBytes)
             if json {
                 let fields: [(String, String)] = [
                     ("prefill_tokens_per_s", String(format: "%.2f", r.prefillTokensPerSecond)),
@@ -49,6 +53,10 @@ struct BenchCommand: ParsableCommand {
                     ("bandwidth_share", String(format: "%.3f", r.bandwidthShare)),
                     ("prefill_peak_share", String(format: "%.3f", prefillShare)),
                     ("load_seconds", String(format: "%.3f", loadSeconds)),
+                    ("rss_after_load_bytes", String(residentAfterLoad)),
+                    ("peak_rss_bytes", String(peakResident)),
+                    ("kv_cache_dtype", "\"\(languageModel.kvCacheType)\""),
+                    ("depth", String(depth)),
                     ("batch", String(r.batch)),
                     ("batch_decode_tokens_per_s", String(format: "%.2f", r.batchDecodeTokensPerSecond)),
                     ("batch_baseline_tokens_per_s", String(format: "%.2f", r.batchBaselineTokensPerSecond)),
@@ -62,9 +70,9 @@ struct BenchCommand: ParsableCommand {
                 let types = languageModel.weightTypes.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", ")
                 print("""
                 model \(url.lastPathComponent), \(formatCount(languageModel.config.parameterCount)) parameters, weights: \(types)
-                kernels \(kernels), \(threads) threads, loaded in \(String(format: "%.2f", loadSeconds)) s
+                kernels \(kernels), \(threads) threads, loaded in \(String(format: "%.2f", loadSeconds)) s, resident \(formatBytes(residentAfterLoad)) after load, peak \(formatBytes(peakResident))
                 prefill \(promptTokens) tokens: \(String(format: "%.1f", r.prefillTokensPerSecond)) tokens/s (\(String(format: "%.1f", prefillShare * 100))% of the \(quantized ? "int8" : "f32") peak at \(String(format: "%.2f", Self.clockGHz)) GHz)
-                decode \(genTokens) tokens: \(String(format: "%.1f", r.decodeTokensPerSecond)) tokens/s
+                decode \(genTokens) tokens\(depth > 0 ? " after \(depth) tokens of context" : ""): \(String(format: "%.1f", r.decodeTokensPerSecond)) tokens/s (KV cache \(languageModel.kvCacheType))
                 \(r.batch > 1 ? "decode \(r.batch) sequences at once after the prompt: \(String(format: "%.1f", r.batchDecodeTokensPerSecond)) tokens/s, \(String(format: "%.2f", r.batchSpeedup))x one sequence (\(String(format: "%.1f", r.batchBaselineTokensPerSecond)))\n" : "")weights per token \(formatBytes(r.weightBytesPerToken)), achieved \(String(format: "%.1f", r.achievedGBps)) GB/s of \(String(format: "%.1f", r.memoryReadGBps)) GB/s measured (\(String(format: "%.0f", r.bandwidthShare * 100))%)
                 """)
             }

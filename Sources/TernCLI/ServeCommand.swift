@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import TernEngine
 import TernModels
+import TernOps
 import TernServer
 
 struct ServeCommand: AsyncParsableCommand {
@@ -203,7 +204,7 @@ struct ServeCommand: AsyncParsableCommand {
         let perSequence = (configuration.maxModelLength + configuration.blockSize - 1) / configuration.blockSize
         let kvBytes = stats.totalBlocks * configuration.blockSize * loaded.model.kvBytesPerToken
         let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
-        logger.info("loaded \(loaded.model.config.architecture) from \(loaded.path.path) as '\(server.name)' in \(seconds)s; weights \(formatBytes(loaded.model.weightBytes)), KV cache \(formatBytes(kvBytes)) in \(stats.totalBlocks) blocks of \(configuration.blockSize) tokens (\(stats.totalBlocks / perSequence) sequences of \(configuration.maxModelLength) tokens at once)")
+        logger.info("loaded \(loaded.model.config.architecture) from \(loaded.path.path) as '\(server.name)' in \(seconds)s; weights \(formatBytes(loaded.model.weightBytes)), KV cache \(formatBytes(kvBytes)) (\(loaded.model.kvCacheType)) in \(stats.totalBlocks) blocks of \(configuration.blockSize) tokens (\(stats.totalBlocks / perSequence) sequences of \(configuration.maxModelLength) tokens at once); resident memory \(formatBytes(ProcessMemory.residentBytes)), peak \(formatBytes(ProcessMemory.peakResidentBytes))")
         switch server.chatPrompt {
         case .failure(let error): logger.warning("chat requests will fail: \(error.message)")
         case .success(let prompt): try prompt.checkRendersWithinLimits()

@@ -11,7 +11,11 @@ public struct BenchmarkResult: Sendable {
     public var memoryReadGBps: Double
     public var promptTokens: Int
     public var generatedTokens: Int
+    /// Context tokens before the first decoded one.
+    public var depth: Int
     public var threads: Int
+    /// The largest resident memory while prefilling and decoding (the bandwidth probe left out).
+    public var peakResidentBytes: Int
     /// Sequences decoding together in the batched measurement (1: none made).
     public var batch = 1
     /// Aggregate tokens/s of `batch` sequences decoding together after a shared prompt, of one
@@ -30,25 +34,33 @@ public enum Benchmark {
     static let blockSize = 16
 
     /// Times `repeats` prefills of `promptTokens` random tokens and decodes of `generatedTokens`
-    /// tokens, reporting medians; with `batch` > 1 also `batch` sequences decoding at once.
+    /// tokens after `depth` tokens of context (llama-bench's -d), reporting medians; with `batch` > 1
+    /// also `batch` sequences decoding at once.
     public static func run(model: LanguageModel, promptTokens: Int, generatedTokens: Int, repeats: Int, threads: Int,
-                           batch: Int = 1) -> BenchmarkResult {
+                           batch: Int = 1, depth: Int = 0) -> BenchmarkResult {
         let blockSize = Self.blockSize
-        let context = max(promptTokens, generatedTokens + 1)
+        let context = max(promptTokens, depth + generatedTokens + 1)
         let promptBlocks = (context + blockSize - 1) / blockSize, ownBlocks = (generatedTokens + blockSize) / blockSize
         let cache = model.makeKVCache(blockSize: blockSize, blockCount: promptBlocks + (batch > 1 ? batch * ownBlocks : 0))
         let table = (0..<Int32(promptBlocks)).map { $0 }
         var random = RandomSource(seed: 1)
         let vocabulary = model.config.vocabSize
-        let prompt = (0..<promptTokens).map { _ in Int(random.next() % UInt64(vocabulary)) }
+        let contextTokens = (0..<max(promptTokens, depth)).map { _ in Int(random.next() % UInt64(vocabulary)) }
+        let prompt = Array(contextTokens.prefix(promptTokens))
 
         // The memory probe runs before and after the timings, and the better figure is kept: other
         // tenants of a shared machine only ever lower it.
         let compute = Compute(threads: threads)
         let bandwidthBefore = compute.measureReadBandwidth()
+        // The probe's buffer is gone again: the peak from here on is the model's own.
+        ProcessMemory.resetPeak()
         var prefillRates: [Double] = [], decodeRates: [Double] = []
         // One untimed pass warms caches, page tables and the thread pool.
         _ = model.forward(ForwardBatch([SequenceChunk(tokens: Array(prompt.prefix(8)), startPosition: 0, blockTable: table)]), cache: cache)
+        // The context decoding starts from, where the timed prompt does not cover it (untimed, as llama-bench's -d).
+        if depth > promptTokens {
+            _ = model.forward(ForwardBatch([SequenceChunk(tokens: contextTokens, startPosition: 0, blockTable: table)]), cache: cache)
+        }
         for _ in 0..<repeats {
             let start = Date()
             _ = model.forward(ForwardBatch([SequenceChunk(tokens: prompt, startPosition: 0, blockTable: table)]), cache: cache)
@@ -56,16 +68,18 @@ public enum Benchmark {
 
             var token = prompt[0]
             let decodeStart = Date()
-            for position in 0..<generatedTokens {
+            for position in depth..<(depth + generatedTokens) {
                 let logits = model.forward(ForwardBatch([SequenceChunk(tokens: [token], startPosition: position, blockTable: table)]), cache: cache)
                 token = Sampler.argmax(logits.rows[0])
             }
             decodeRates.append(Double(generatedTokens) / Date().timeIntervalSince(decodeStart))
         }
+        let peakResident = ProcessMemory.peakResidentBytes
         let bandwidth = max(bandwidthBefore, compute.measureReadBandwidth())
         var result = BenchmarkResult(prefillTokensPerSecond: median(prefillRates), decodeTokensPerSecond: median(decodeRates),
                                      weightBytesPerToken: model.weightBytes, memoryReadGBps: bandwidth,
-                                     promptTokens: promptTokens, generatedTokens: generatedTokens, threads: threads)
+                                     promptTokens: promptTokens, generatedTokens: generatedTokens, depth: depth, threads: threads,
+                                     peakResidentBytes: peakResident)
         if batch > 1 {
             _ = model.forward(ForwardBatch([SequenceChunk(tokens: prompt, startPosition: 0, blockTable: table)]), cache: cache)
             let shared = Array(table.prefix(promptTokens / blockSize))

@@ -32,6 +32,18 @@ public final class MappedFile: @unchecked Sendable {
         munmap(UnsafeMutableRawPointer(mutating: base), size)
     }
 
+    /// Lets the kernel take back the pages of `count` bytes at `start` (inside the map) that this
+    /// process has read, once a copy of them is all it needs: they leave its resident memory, and a
+    /// later read only faults them in again from the page cache. Whole pages inside the range only.
+    public func releasePages(of start: UnsafeRawPointer, count: Int) {
+        #if os(Linux)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (start - base + page - 1) / page * page, end = (start - base + count) / page * page
+        guard first >= 0, end <= size, end > first else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + first), end - first, MADV_DONTNEED)
+        #endif
+    }
+
     public func bytes(at offset: Int, count: Int) -> UnsafeRawBufferPointer {
         precondition(offset >= 0 && count >= 0 && offset + count <= size)
         return UnsafeRawBufferPointer(start: base + offset, count: count)

@@ -154,6 +154,7 @@ public struct WeightMatrix: @unchecked Sendable {
         let bytes = rows * Int(tern_quant_row_bytes(target.rawValue, columns))
         let plain = WeightMatrix(type: target, rows: rows, columns: columns, buffer: OwnedBuffer(bytes: bytes))
         tern_quantize_matrix(compute.pool, type.rawValue, data, target.rawValue, UnsafeMutableRawPointer(mutating: plain.data), rows, columns)
+        releaseMappedPages()
         return plain
     }
 
@@ -169,6 +170,7 @@ public struct WeightMatrix: @unchecked Sendable {
             let inverse = 1 / Float(max(sum.squareRoot(), 1e-12))
             for i in 0..<columns { values[i] *= inverse }
         }
+        releaseMappedPages()
         return normalized
     }
 
@@ -188,7 +190,14 @@ public struct WeightMatrix: @unchecked Sendable {
         let interleaved = WeightMatrix(type: layout, rows: rows, columns: columns,
                                        buffer: OwnedBuffer(bytes: rows * tern_quant_row_bytes(layout.rawValue, columns)), inputOrder: inputOrder)
         tern_interleave_rows(compute.pool, type.rawValue, layout.rawValue, data, UnsafeMutableRawPointer(mutating: interleaved.data), rows, columns)
+        releaseMappedPages()
         return interleaved
+    }
+
+    /// After a copy, the file pages it was made from leave resident memory, so a repacked model
+    /// takes its size once, not twice (whoever still reads them faults them back in).
+    private func releaseMappedPages() {
+        (owner as? MappedFile)?.releasePages(of: data, count: byteCount)
     }
 
     /// The matrix's bytes as a file stores them (plain layouts in input order only; see `interleavedForSpeed`).
