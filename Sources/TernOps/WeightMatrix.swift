@@ -153,8 +153,11 @@ public struct WeightMatrix: @unchecked Sendable {
         precondition(canQuantize(to: target))
         let bytes = rows * Int(tern_quant_row_bytes(target.rawValue, columns))
         let plain = WeightMatrix(type: target, rows: rows, columns: columns, buffer: OwnedBuffer(bytes: bytes))
-        tern_quantize_matrix(compute.pool, type.rawValue, data, target.rawValue, UnsafeMutableRawPointer(mutating: plain.data), rows, columns)
-        releaseMappedPages()
+        let targetRowBytes = tern_quant_row_bytes(target.rawValue, columns)
+        inChunks(of: Self.copyChunkBytes) { first, count in
+            tern_quantize_matrix(compute.pool, type.rawValue, data + first * bytesPerRow, target.rawValue,
+                                 UnsafeMutableRawPointer(mutating: plain.data + first * targetRowBytes), count, columns)
+        }
         return plain
     }
 
@@ -170,7 +173,6 @@ public struct WeightMatrix: @unchecked Sendable {
             let inverse = 1 / Float(max(sum.squareRoot(), 1e-12))
             for i in 0..<columns { values[i] *= inverse }
         }
-        releaseMappedPages()
         return normalized
     }
 
@@ -186,18 +188,34 @@ public struct WeightMatrix: @unchecked Sendable {
     /// This matrix as the kernels read it fastest: Q4_0 and Q8_0 matrices whose rows come in
     /// fours (or sixteens) are interleaved where the CPU has kernels for that layout; others stay as they are.
     public func interleavedForSpeed(compute: Compute) -> WeightMatrix {
+        interleavedForSpeed(compute: compute, chunkBytes: Self.copyChunkBytes)
+    }
+
+    static let copyChunkBytes = 16 << 20
+
+    func interleavedForSpeed(compute: Compute, chunkBytes: Int) -> WeightMatrix {
         guard let layout = WeightType(rawValue: tern_interleaved_layout(type.rawValue, rows)), layout != type else { return self }
         let interleaved = WeightMatrix(type: layout, rows: rows, columns: columns,
                                        buffer: OwnedBuffer(bytes: rows * tern_quant_row_bytes(layout.rawValue, columns)), inputOrder: inputOrder)
-        tern_interleave_rows(compute.pool, type.rawValue, layout.rawValue, data, UnsafeMutableRawPointer(mutating: interleaved.data), rows, columns)
-        releaseMappedPages()
+        let layoutRowBytes = tern_quant_row_bytes(layout.rawValue, columns)
+        inChunks(of: chunkBytes) { first, count in
+            tern_interleave_rows(compute.pool, type.rawValue, layout.rawValue, data + first * bytesPerRow,
+                                 UnsafeMutableRawPointer(mutating: interleaved.data + first * layoutRowBytes), count, columns)
+        }
         return interleaved
     }
 
-    /// After a copy, the file pages it was made from leave resident memory, so a repacked model
-    /// takes its size once, not twice (whoever still reads them faults them back in).
-    private func releaseMappedPages() {
-        (owner as? MappedFile)?.releasePages(of: data, count: byteCount)
+    /// Runs a copy of this matrix in chunks of whole 16-row groups (about `bytes` of it), and after
+    /// each chunk lets the file pages it came from leave resident memory: a repacked model then
+    /// takes its size once, not twice, even while its largest matrix is being copied (whoever still
+    /// reads those pages faults them back in).
+    private func inChunks(of bytes: Int, _ copy: (_ firstRow: Int, _ rows: Int) -> Void) {
+        let chunk = max(16, bytes / max(bytesPerRow, 1) / 16 * 16)
+        for first in stride(from: 0, to: rows, by: chunk) {
+            let count = min(chunk, rows - first)
+            copy(first, count)
+            (owner as? MappedFile)?.releasePages(of: data + first * bytesPerRow, count: count * bytesPerRow)
+        }
     }
 
     /// The matrix's bytes as a file stores them (plain layouts in input order only; see `interleavedForSpeed`).

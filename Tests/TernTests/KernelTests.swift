@@ -201,6 +201,24 @@ import TernFormats
         }
     }
 
+    /// Repacking a memory-mapped matrix chunk by chunk (each chunk's file pages released after it)
+    /// gives the same bytes as one pass, and the file's rows still read back afterwards.
+    @Test(arguments: [(WeightType.q8_0, TensorDType.q8_0, 256), (.q4_k, .q4_k, 512), (.q6_k, .q6_k, 512)])
+    func repackingAMappedFileInChunksChangesNothing(type: WeightType, dtype: TensorDType, columns: Int) throws {
+        let rows = 80
+        let bytes = Self.matrix(type, rows: rows, columns: columns, seed: 5)
+        let url = try Fixtures.temporaryDirectory().appendingPathComponent("matrix.bin")
+        try Data(bytes).write(to: url)
+        let file = try MappedFile(path: url.path)
+        let view = TensorView(name: "w", dtype: dtype, shape: [rows, columns], data: file.base, byteCount: bytes.count, owner: file)
+        let compute = Compute(threads: 2)
+        let whole = try WeightMatrix(view, expectedShape: [rows, columns]).interleavedForSpeed(compute: compute, chunkBytes: Int.max / 2)
+        let chunked = try WeightMatrix(view, expectedShape: [rows, columns]).interleavedForSpeed(compute: compute, chunkBytes: 1)
+        #expect(whole.type != type && chunked.type == whole.type)
+        #expect(memcmp(whole.data, chunked.data, whole.byteCount) == 0)
+        #expect(memcmp(file.base, bytes, bytes.count) == 0)
+    }
+
     /// The sixteen-row products (their own reference kernel included) equal the plain layout's,
     /// which another kernel computes: offsets and per-sixteen scales are applied the same way.
     @Test func sixteenRowProductsEqualThePlainLayouts() {
