@@ -67,7 +67,7 @@ def main():
     writer.add_rope_freq_base(s["rope_base"])
     writer.add_layer_norm_rms_eps(s["eps"])
     writer.add_file_type(7)  # mostly Q8_0
-    copy_vocab(writer, os.path.join(SHARED, s["vocab"]))
+    copy_vocab(writer, os.path.join(SHARED, s["vocab"]), pad_to=s["vocab_rows"])
     shapes = list(tensors(s))
     for tensor, shape in shapes:
         if len(shape) == 1:

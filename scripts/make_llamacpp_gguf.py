@@ -44,7 +44,9 @@ def gguf_name(name):
     return name
 
 
-def copy_vocab(writer, vocab_file):
+def copy_vocab(writer, vocab_file, pad_to=0):
+    """The tokenizer keys of `vocab_file`; with `pad_to`, the token list grows to that many entries
+    with unused "[PADn]" tokens, as llama.cpp's converter pads a vocabulary to the embedding rows."""
     reader = GGUFReader(vocab_file)
     for field in reader.fields.values():
         if not field.name.startswith("tokenizer."):
@@ -53,9 +55,17 @@ def copy_vocab(writer, vocab_file):
         if kind == GGUFValueType.ARRAY:
             values = [field.parts[i] for i in field.data]
             if field.types[1] == GGUFValueType.STRING:
-                writer.add_array(field.name, [bytes(v).decode("utf-8", errors="replace") for v in values])
+                strings = [bytes(v).decode("utf-8", errors="replace") for v in values]
+                if field.name == "tokenizer.ggml.tokens":
+                    strings += [f"[PAD{i}]" for i in range(len(strings), pad_to)]
+                writer.add_array(field.name, strings)
             else:
-                writer.add_array(field.name, [v.tolist()[0] for v in values])
+                numbers = [v.tolist()[0] for v in values]
+                if field.name == "tokenizer.ggml.token_type":
+                    numbers += [5] * (pad_to - len(numbers))  # UNUSED
+                elif field.name == "tokenizer.ggml.scores":
+                    numbers += [0.0] * (pad_to - len(numbers))
+                writer.add_array(field.name, numbers)
         elif kind == GGUFValueType.STRING:
             writer.add_string(field.name, bytes(field.parts[field.data[0]]).decode())
         else:
