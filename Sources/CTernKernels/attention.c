@@ -41,11 +41,57 @@ static inline float bf16_value(uint16_t h) {
     return f;
 }
 
+// LANES consecutive cached positions as one vector of floats (compiler vector extensions: one
+// AVX-512 register, two AVX2 or four NEON ones); a plain loop here would not stay in registers.
+typedef float lanes_f __attribute__((vector_size(LANES * sizeof(float))));
+typedef _Float16 lanes_h __attribute__((vector_size(LANES * sizeof(_Float16))));
+typedef uint16_t lanes_u16 __attribute__((vector_size(LANES * sizeof(uint16_t))));
+typedef uint32_t lanes_u32 __attribute__((vector_size(LANES * sizeof(uint32_t))));
+
+static inline __attribute__((always_inline)) lanes_f lanes_of_f32(const float *p) {
+    lanes_f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline __attribute__((always_inline)) lanes_f lanes_of_f16(const _Float16 *p) {
+    lanes_h h;
+    memcpy(&h, p, sizeof h);
+    return __builtin_convertvector(h, lanes_f);
+}
+
+static inline __attribute__((always_inline)) lanes_f lanes_of_bf16(const uint16_t *p) {
+    lanes_u16 h;
+    memcpy(&h, p, sizeof h);
+    lanes_u32 bits = __builtin_convertvector(h, lanes_u32) << 16;
+    lanes_f v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+// Reductions over one vector of scores as halving element-wise steps, which vectorise (a running
+// max or sum over the lanes would not, being one long dependency chain).
+static inline __attribute__((always_inline)) float lanes_max(const float s[LANES]) {
+    float m[LANES / 2];
+    for (int j = 0; j < LANES / 2; j++) m[j] = fmaxf(s[j], s[j + LANES / 2]);
+    for (int width = LANES / 4; width > 0; width /= 2)
+        for (int j = 0; j < width; j++) m[j] = fmaxf(m[j], m[j + width]);
+    return m[0];
+}
+
+static inline __attribute__((always_inline)) float lanes_sum(const float s[LANES]) {
+    float m[LANES / 2];
+    for (int j = 0; j < LANES / 2; j++) m[j] = s[j] + s[j + LANES / 2];
+    for (int width = LANES / 4; width > 0; width /= 2)
+        for (int j = 0; j < width; j++) m[j] += m[j + width];
+    return m[0];
+}
+
 /// Scores one chunk of up to LANES cached positions (first_pos c0) for every query row and folds
 /// them into the rows' softmax state. k: the chunk's keys, dimension i at k[i * k_stride + j];
 /// v: its values, position j at v[j * v_stride]. Positions a row may not see are masked, and the
 /// values of masked positions are never read (a slot not written yet may hold anything).
-#define DEFINE_CHUNK(NAME, TYPE, TO_FLOAT)                                                                   \
+#define DEFINE_CHUNK(NAME, TYPE, TO_FLOAT, LOAD_LANES)                                                       \
     static inline __attribute__((always_inline)) void NAME(const query_tile *t, const TYPE *k, size_t k_stride, \
                                                            const TYPE *v, size_t v_stride, size_t c0, size_t count) { \
         size_t d = t->head_dim;                                                                              \
@@ -59,26 +105,47 @@ static inline float bf16_value(uint16_t h) {
             const float *q = t->q + token * t->q_stride + g * d;                                             \
             float s[LANES] = {0};                                                                            \
             if (count == LANES) {                                                                            \
-                for (size_t i = 0; i < d; i++)                                                               \
-                    for (size_t j = 0; j < LANES; j++) s[j] += TO_FLOAT(k[i * k_stride + j]) * q[i];         \
+                /* four sums over alternate dimensions, so the adds do not wait on each other */             \
+                lanes_f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};                                              \
+                size_t i = 0;                                                                                \
+                for (; i + 4 <= d; i += 4) {                                                                 \
+                    s0 += LOAD_LANES(k + i * k_stride) * q[i];                                               \
+                    s1 += LOAD_LANES(k + (i + 1) * k_stride) * q[i + 1];                                     \
+                    s2 += LOAD_LANES(k + (i + 2) * k_stride) * q[i + 2];                                     \
+                    s3 += LOAD_LANES(k + (i + 3) * k_stride) * q[i + 3];                                     \
+                }                                                                                            \
+                for (; i < d; i++) s0 += LOAD_LANES(k + i * k_stride) * q[i];                                \
+                lanes_f scores = (s0 + s1) + (s2 + s3);                                                      \
+                memcpy(s, &scores, sizeof scores);                                                           \
             } else {                                                                                         \
                 for (size_t i = 0; i < d; i++)                                                               \
                     for (size_t j = 0; j < count; j++) s[j] += TO_FLOAT(k[i * k_stride + j]) * q[i];         \
             }                                                                                                \
-            float slope = t->slopes ? t->slopes[g] : 0, chunk_max = -INFINITY;                               \
+            float slope = t->slopes ? t->slopes[g] : 0;                                                      \
             for (size_t j = 0; j < LANES; j++) {                                                             \
-                float x = j >= lo && j < hi ? s[j] * t->scale - slope * ((float)pos - (float)(c0 + j)) : -INFINITY; \
-                s[j] = x;                                                                                    \
-                chunk_max = x > chunk_max ? x : chunk_max;                                                   \
+                float x = s[j] * t->scale - slope * ((float)pos - (float)(c0 + j));                          \
+                s[j] = j >= lo && j < hi ? x : -INFINITY;                                                    \
             }                                                                                                \
-            float old_max = t->max[r], new_max = chunk_max > old_max ? chunk_max : old_max;                  \
-            float rescale = tern_exp_nonpositive(old_max - new_max), weights = 0;                            \
-            for (size_t j = 0; j < LANES; j++) weights += (s[j] = tern_exp_nonpositive(s[j] - new_max));    \
+            float old_max = t->max[r], new_max = fmaxf(lanes_max(s), old_max);                               \
+            for (size_t j = 0; j < LANES; j++) s[j] = tern_exp_nonpositive(s[j] - new_max);                 \
+            float rescale = tern_exp_nonpositive(old_max - new_max), weights = lanes_sum(s);                 \
             t->max[r] = new_max;                                                                             \
             t->sum[r] = t->sum[r] * rescale + weights;                                                       \
             float *acc = t->acc + r * d;                                                                     \
             if (lo == 0 && hi == LANES) {                                                                    \
-                for (size_t i = 0; i < d; i++) {                                                             \
+                size_t i = 0;                                                                                \
+                for (; i + LANES <= d; i += LANES) {                                                         \
+                    lanes_f a0 = lanes_of_f32(acc + i) * rescale, a1 = {0}, a2 = {0}, a3 = {0};              \
+                    for (size_t j = 0; j < LANES; j += 4) {                                                  \
+                        a0 += LOAD_LANES(v + j * v_stride + i) * s[j];                                       \
+                        a1 += LOAD_LANES(v + (j + 1) * v_stride + i) * s[j + 1];                             \
+                        a2 += LOAD_LANES(v + (j + 2) * v_stride + i) * s[j + 2];                             \
+                        a3 += LOAD_LANES(v + (j + 3) * v_stride + i) * s[j + 3];                             \
+                    }                                                                                        \
+                    lanes_f sum = (a0 + a1) + (a2 + a3);                                                     \
+                    memcpy(acc + i, &sum, sizeof sum);                                                       \
+                }                                                                                            \
+                for (; i < d; i++) {                                                                         \
                     float a = acc[i] * rescale;                                                              \
                     for (size_t j = 0; j < LANES; j++) a += s[j] * TO_FLOAT(v[j * v_stride + i]);            \
                     acc[i] = a;                                                                              \
@@ -95,26 +162,43 @@ static inline float bf16_value(uint16_t h) {
 
 #define AS_FLOAT(x) (x)
 #define F16_VALUE(x) ((float)(x))
-DEFINE_CHUNK(chunk_f32, float, AS_FLOAT)
-DEFINE_CHUNK(chunk_f16, _Float16, F16_VALUE)
-DEFINE_CHUNK(chunk_bf16, uint16_t, bf16_value)
+DEFINE_CHUNK(chunk_f32, float, AS_FLOAT, lanes_of_f32)
+DEFINE_CHUNK(chunk_f16, _Float16, F16_VALUE, lanes_of_f16)
+DEFINE_CHUNK(chunk_bf16, uint16_t, bf16_value, lanes_of_bf16)
 
-/// Dequantizes the first `slots` positions of a q8_0 block for one KV head into float tiles:
-/// keys [head_dim][block_size], values [slots][head_dim].
-static inline __attribute__((always_inline)) void dequantize_q8_block(const tern_kv_layer *c, size_t block, size_t kv, size_t slots,
-                                                                      float *keys, float *values) {
+/// The first `slots` positions of a block of a f16, bf16 or q8_0 cache for one KV head as float
+/// tiles: keys [head_dim][block_size], values [slots][head_dim]. Converted once per block, they
+/// serve every query row of a work item.
+static inline __attribute__((always_inline)) void block_to_floats(const tern_kv_layer *c, size_t block, size_t kv, size_t slots,
+                                                                  float *keys, float *values) {
     size_t d = c->head_dim, bs = c->block_size, kv_dim = c->n_kv_heads * d;
-    size_t groups = (d + TERN_KV_Q8_GROUP - 1) / TERN_KV_Q8_GROUP;
-    const int8_t *k = (const int8_t *)c->keys + (block * kv_dim + kv * d) * bs;
-    const float *ks = c->key_scales + (block * c->n_kv_heads + kv) * groups * bs;
-    for (size_t i = 0; i < d; i++) {
-        const float *scale = ks + (i / TERN_KV_Q8_GROUP) * bs;
-        for (size_t j = 0; j < slots; j++) keys[i * bs + j] = (float)k[i * bs + j] * scale[j];
+    size_t key_at = (block * kv_dim + kv * d) * bs, value_at = block * bs * kv_dim + kv * d;
+    switch (c->type) {
+    case TERN_KV_F16:
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < slots; j++) keys[i * bs + j] = (float)((const _Float16 *)c->keys)[key_at + i * bs + j];
+        for (size_t j = 0; j < slots; j++)
+            for (size_t i = 0; i < d; i++) values[j * d + i] = (float)((const _Float16 *)c->values)[value_at + j * kv_dim + i];
+        break;
+    case TERN_KV_BF16:
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < slots; j++) keys[i * bs + j] = bf16_value(((const uint16_t *)c->keys)[key_at + i * bs + j]);
+        for (size_t j = 0; j < slots; j++)
+            for (size_t i = 0; i < d; i++) values[j * d + i] = bf16_value(((const uint16_t *)c->values)[value_at + j * kv_dim + i]);
+        break;
+    default: {  // q8_0
+        size_t groups = (d + TERN_KV_Q8_GROUP - 1) / TERN_KV_Q8_GROUP;
+        const float *ks = c->key_scales + (block * c->n_kv_heads + kv) * groups * bs;
+        for (size_t i = 0; i < d; i++) {
+            const float *scale = ks + (i / TERN_KV_Q8_GROUP) * bs;
+            for (size_t j = 0; j < slots; j++) keys[i * bs + j] = (float)((const int8_t *)c->keys)[key_at + i * bs + j] * scale[j];
+        }
+        for (size_t j = 0; j < slots; j++) {
+            const int8_t *v = (const int8_t *)c->values + value_at + j * kv_dim;
+            const float *vs = c->value_scales + ((block * bs + j) * c->n_kv_heads + kv) * groups;
+            for (size_t i = 0; i < d; i++) values[j * d + i] = (float)v[i] * vs[i / TERN_KV_Q8_GROUP];
+        }
     }
-    for (size_t j = 0; j < slots; j++) {
-        const int8_t *v = (const int8_t *)c->values + (block * bs + j) * kv_dim + kv * d;
-        const float *vs = c->value_scales + ((block * bs + j) * c->n_kv_heads + kv) * groups;
-        for (size_t i = 0; i < d; i++) values[j * d + i] = (float)v[i] * vs[i / TERN_KV_Q8_GROUP];
     }
 }
 
@@ -145,20 +229,15 @@ static inline __attribute__((always_inline)) void attend_tile(const attention_ta
         size_t key_at = (block * kv_dim + kv * d) * bs, value_at = block * bs * kv_dim + kv * d;
         for (size_t c0 = 0; c0 < slots; c0 += LANES) {
             size_t count = slots - c0 < LANES ? slots - c0 : LANES;
-            switch (c->type) {
-            case TERN_KV_F32:
+            if (c->type == TERN_KV_F32) {
                 chunk_f32(&t, (const float *)c->keys + key_at + c0, bs, (const float *)c->values + value_at + c0 * kv_dim, kv_dim, p0 + c0, count);
-                break;
-            case TERN_KV_F16:
+            } else if (rows == 1 && c->type == TERN_KV_F16) {  // one query row: convert while reading
                 chunk_f16(&t, (const _Float16 *)c->keys + key_at + c0, bs, (const _Float16 *)c->values + value_at + c0 * kv_dim, kv_dim, p0 + c0, count);
-                break;
-            case TERN_KV_BF16:
+            } else if (rows == 1 && c->type == TERN_KV_BF16) {
                 chunk_bf16(&t, (const uint16_t *)c->keys + key_at + c0, bs, (const uint16_t *)c->values + value_at + c0 * kv_dim, kv_dim, p0 + c0, count);
-                break;
-            case TERN_KV_Q8_0:
-                if (c0 == 0) dequantize_q8_block(c, block, kv, slots, key_tile, value_tile);
+            } else {
+                if (c0 == 0) block_to_floats(c, block, kv, slots, key_tile, value_tile);
                 chunk_f32(&t, key_tile + c0, bs, value_tile + c0 * d, d, p0 + c0, count);
-                break;
             }
         }
     }

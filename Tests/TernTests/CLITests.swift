@@ -114,4 +114,29 @@ import TernFormats
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains("truncated"), "\(result.stderr)")
     }
+
+    /// `tern bench --json` reports load time and resident memory, decodes after `--depth` tokens of
+    /// context in the KV cache type asked for; `tern estimate` sizes that type's cache exactly.
+    @Test func benchReportsMemoryAndDecodesAtDepthInTheChosenKVType() throws {
+        let model = Fixtures.model("qwen2-bpe").path
+        let bench = try Self.run(["bench", "--model", model, "--prompt-tokens", "8", "--gen-tokens", "4", "--depth", "40", "--repeats", "1",
+                                  "--threads", "1", "--kv-cache-dtype", "q8_0", "--json"])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let report = try JSONParser.parse(bench.stdout)
+        #expect(report["kv_cache_dtype"]?.stringValue == "q8_0" && report["depth"]?.intValue == 40)
+        let resident = report["rss_after_load_bytes"]!.intValue!, peak = report["peak_rss_bytes"]!.intValue!
+        #expect(resident > 0 && peak >= resident && report["load_seconds"]!.doubleValue! > 0, "\(bench.stdout)")
+        #expect(report["decode_tokens_per_s"]!.doubleValue! > 0)
+
+        let config = try ModelConfig.load(directory: Fixtures.model("qwen2-bpe"))
+        for (type, bytes) in [("bf16", 2), ("f32", 4)] {
+            let estimate = try Self.run(["estimate", "--model", model, "--kv-cache-dtype", type, "--json"])
+            #expect(estimate.status == 0, "\(estimate.stderr)")
+            let plan = try JSONParser.parse(estimate.stdout)
+            let expected = 2 * config.numHiddenLayers * config.numKeyValueHeads * config.headDim * bytes
+            #expect(plan["kv_cache_dtype"]?.stringValue == type && plan["kv_bytes_per_token"]?.intValue == expected, "\(estimate.stdout)")
+        }
+        let unknown = try Self.run(["estimate", "--model", model, "--kv-cache-dtype", "fp7"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("fp7") && unknown.stderr.contains("auto, f32, f16, bf16, q8_0"), "\(unknown.stderr)")
+    }
 }
