@@ -58,6 +58,14 @@ uint16_t tern_f32_to_f16(float f) {
     return (uint16_t)half;
 }
 
+uint16_t tern_f32_to_bf16(float f) {
+    uint32_t bits;
+    memcpy(&bits, &f, 4);
+    if ((bits & 0x7FFFFFFF) > 0x7F800000) return (uint16_t)((bits >> 16) | 0x40); // NaN stays NaN
+    bits += 0x7FFF + ((bits >> 16) & 1); // round to nearest, ties to even
+    return (uint16_t)(bits >> 16);
+}
+
 void tern_convert_row(int type, const void *src, float *dst, size_t count) {
     switch (type) {
     case TERN_WEIGHT_F32:

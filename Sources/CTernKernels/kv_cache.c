@@ -3,14 +3,6 @@
 #include <math.h>
 #include <string.h>
 
-static uint16_t f32_to_bf16(float f) {
-    uint32_t bits;
-    memcpy(&bits, &f, 4);
-    if ((bits & 0x7FFFFFFF) > 0x7F800000) return (uint16_t)((bits >> 16) | 0x40); // NaN stays NaN
-    bits += 0x7FFF + ((bits >> 16) & 1); // round to nearest, ties to even
-    return (uint16_t)(bits >> 16);
-}
-
 /// Scale and int8 values of `count` floats: scale = absmax / 127, value = round(x / scale).
 static float quantize_group(const float *x, size_t count, int8_t *q, size_t q_stride) {
     float amax = 0;
@@ -38,8 +30,8 @@ void tern_kv_store(const tern_kv_layer *c, size_t block, size_t slot, const floa
         break;
     case TERN_KV_BF16:
         for (size_t e = 0; e < kv_dim; e++) {
-            ((uint16_t *)c->keys)[key_at + e * bs] = f32_to_bf16(key[e]);
-            ((uint16_t *)c->values)[value_at + e] = f32_to_bf16(value[e]);
+            ((uint16_t *)c->keys)[key_at + e * bs] = tern_f32_to_bf16(key[e]);
+            ((uint16_t *)c->values)[value_at + e] = tern_f32_to_bf16(value[e]);
         }
         break;
     case TERN_KV_Q8_0: {

@@ -64,6 +64,7 @@ size_t tern_sample_softmax(tern_pool *pool, const float *scores, size_t n, float
 float tern_f16_to_f32(uint16_t h);
 float tern_bf16_to_f32(uint16_t h);
 uint16_t tern_f32_to_f16(float f);
+uint16_t tern_f32_to_bf16(float f);
 
 /// Converts `count` elements of a weight row of type `type` to f32 (not for interleaved types).
 void tern_convert_row(int type, const void *src, float *dst, size_t count);
