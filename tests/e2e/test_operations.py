@@ -111,6 +111,10 @@ def test_allow_list_and_trusted_proxies():
         allowed.stop()
     proxied = Server("--allowed-ips", "10.0.0.0/8", "--trusted-proxies", "127.0.0.0/8", health_status=403)
     try:
+        # /health refuses the proxy itself at once, loaded or not: wait until an allowed client sees 200.
+        deadline = time.time() + 60
+        while requests.get(proxied.url + "/health", headers={"X-Forwarded-For": "10.1.2.3"}).status_code != 200 and time.time() < deadline:
+            time.sleep(0.1)
         assert requests.get(proxied.url + "/v1/models", headers={**AUTH, "X-Forwarded-For": "10.1.2.3"}).status_code == 200
         assert requests.get(proxied.url + "/v1/models", headers={**AUTH, "X-Forwarded-For": "10.1.2.3, 192.0.2.9"}).status_code == 403
         assert requests.get(proxied.url + "/v1/models", headers=AUTH).status_code == 403
