@@ -484,7 +484,7 @@ const tern_kernel_table *tern_kernels_avx512(void) {
         "avx512", dot1_f32_avx512, dot1_f16_avx512, dot1_bf16_avx512, dot_q8_0_avx512, dot_q4_0_avx512, dot_q4_k_avx512, dot4_q8_0_avx512, dot4_q4_0_avx512,
         dot_q4_0x4_avx512, dot_q8_0x4_avx512, dot_q4_0x4_t4_avx512, dot_q8_0x4_t4_avx512,
         dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512, dot_x16_avx512,
-        dot_f16x16_avx512, dot_bf16x16_avx512, dot_unpacked_avx512,
+        dot_f16x16_avx512, dot_bf16x16_avx512, dot_unpacked_avx512, tern_pack16_group_avx512,
     };
     int ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
         && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");

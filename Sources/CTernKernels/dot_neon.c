@@ -1,6 +1,6 @@
 // The dot products for arm64 (baseline NEON: widening multiplies, no dot-product extension), for
 // every stored type: the sixteen-row layouts are AVX-512 only, so arm64 keeps the plain layouts.
-#include "CTernKernels.h"
+#include "packed16.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -125,7 +125,7 @@ static void dot_unpacked_neon(int type, const void *w, const tern_block_q8a *x, 
 const tern_kernel_table *tern_kernels_neon(void) {
     static const tern_kernel_table table = {
         "neon", dot_f32_neon, dot_f16_neon, dot_bf16_neon, dot_q8_0_neon, dot_q4_0_neon, dot_q4_k_neon, 0, 0, tern_dot_q4_0x4_scalar, tern_dot_q8_0x4_scalar, 0, 0, 0, 0, 0, tern_dot_x16_scalar,
-        tern_dot_f16x16_scalar, tern_dot_bf16x16_scalar, dot_unpacked_neon,
+        tern_dot_f16x16_scalar, tern_dot_bf16x16_scalar, dot_unpacked_neon, tern_pack16_group,
     };
     return &table;
 }

@@ -1,6 +1,6 @@
 // Reference dot products: one weight row against one activation row. Every SIMD path is
 // tested against these.
-#include "CTernKernels.h"
+#include "packed16.h"
 
 static float dot_f32(const void *w, const float *x, size_t count) {
     const float *a = w;
@@ -90,5 +90,5 @@ void tern_dot_unpacked_scalar(int type, const void *w, const tern_block_q8a *x, 
 
 const tern_kernel_table tern_kernels_scalar = {
     "scalar", dot_f32, dot_f16, dot_bf16, dot_q8_0, dot_q4_0, dot_q4_k, 0, 0, tern_dot_q4_0x4_scalar, tern_dot_q8_0x4_scalar, 0, 0, 0, 0, 0, tern_dot_x16_scalar,
-        tern_dot_f16x16_scalar, tern_dot_bf16x16_scalar, tern_dot_unpacked_scalar,
+        tern_dot_f16x16_scalar, tern_dot_bf16x16_scalar, tern_dot_unpacked_scalar, tern_pack16_group,
 };

@@ -1,7 +1,7 @@
 // The x86 dot products, written once and compiled twice: for AVX2+FMA+F16C (dot_avx2.c) and for
 // AVX-512 with VNNI (dot_avx512.c), which define TERN_TARGET, TERN_SUFFIX, TERN_VNNI and
 // TERN_WIDE_FLOAT_DOTS first.
-#include "CTernKernels.h"
+#include "packed16.h"
 #include <immintrin.h>
 
 #define TERN_FN2(name, suffix) name##_##suffix

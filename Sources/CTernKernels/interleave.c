@@ -2,6 +2,7 @@
 // by element, and the sixteen-row VNNI layouts of packed16.c): choosing one, building it, reading a
 // row back, and the reference kernels.
 #include "packed16.h"
+#include <stdatomic.h>
 #include <string.h>
 
 static int base_type(int type) {
@@ -19,6 +20,7 @@ typedef struct {
     const uint8_t *source;
     uint8_t *target;
     size_t rows, columns;
+    _Atomic size_t next_group;  // groups are taken in turns: see interleave_part
 } interleave_task;
 
 /// Four-row groups: each row's scale, then each row's quant bytes, block by block.
@@ -42,19 +44,24 @@ static void interleave_halves(const interleave_task *t, size_t g) {
         for (size_t r = 0; r < 16; r++) out[i * 16 + r] = src[r * t->columns + i];
 }
 
-/// Interleaves this thread's share of row groups.
+/// Interleaves row groups, a few at a time from a shared counter until none are left: the copy
+/// writes fresh memory, and the kernel's zeroing of its pages takes one thread much longer than
+/// another at times, so fixed halves would leave one thread waiting.
 static void interleave_part(void *context, int thread, int threads) {
-    const interleave_task *t = context;
-    size_t size = t->layout == TERN_WEIGHT_Q8_0X4 || t->layout == TERN_WEIGHT_Q4_0X4 ? 4 : 16, groups = t->rows / size;
-    for (size_t g = groups * thread / threads; g < groups * (thread + 1) / threads; g++) {
-        if (t->type == TERN_WEIGHT_F16 || t->type == TERN_WEIGHT_BF16) interleave_halves(t, g);
-        else if (size == 16) tern_pack16_group(t->type, t->layout, t->source, t->target, t->columns, g);
-        else interleave_x4(t, g);
+    (void)thread, (void)threads;
+    interleave_task *t = context;
+    size_t size = t->layout == TERN_WEIGHT_Q8_0X4 || t->layout == TERN_WEIGHT_Q4_0X4 ? 4 : 16, groups = t->rows / size, turn = 4;
+    for (size_t first; (first = atomic_fetch_add_explicit(&t->next_group, turn, memory_order_relaxed)) < groups;) {
+        for (size_t g = first; g < first + turn && g < groups; g++) {
+            if (t->type == TERN_WEIGHT_F16 || t->type == TERN_WEIGHT_BF16) interleave_halves(t, g);
+            else if (size == 16) tern_kernels()->pack16_group(t->type, t->layout, t->source, t->target, t->columns, g);
+            else interleave_x4(t, g);
+        }
     }
 }
 
 void tern_interleave_rows(tern_pool *pool, int type, int layout, const void *source, void *target, size_t rows, size_t columns) {
-    interleave_task task = {type, layout, source, target, rows, columns};
+    interleave_task task = {type, layout, source, target, rows, columns, 0};
     tern_pool_run(pool, interleave_part, &task);
 }
 

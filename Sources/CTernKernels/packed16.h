@@ -13,6 +13,11 @@ int tern_is_packed16(int layout);
 /// Packs row group g (rows 16g..16g+15 of `source`, rows of `columns` weights of `type`) into `layout`.
 void tern_pack16_group(int type, int layout, const void *source, void *target, size_t columns, size_t g);
 
+#if defined(__x86_64__)
+/// tern_pack16_group with AVX-512 for Q8_0, Q4_0, IQ4_NL, Q4_K, Q5_K and Q6_K (the others go to it).
+void tern_pack16_group_avx512(int type, int layout, const void *source, void *target, size_t columns, size_t g);
+#endif
+
 /// Row r (0..15) of a packed group as f32.
 void tern_packed16_row(int layout, const void *group, size_t columns, int r, float *dst);
 

@@ -201,6 +201,28 @@ import TernFormats
         }
     }
 
+    /// Every path packs the sixteen-row layouts byte for byte as the scalar packer does (the AVX-512
+    /// one transposes words of sixteen rows at once): random bytes, so every bit of every field
+    /// (scales, six-bit scale packing, fifth and sixth bits) is exercised; several blocks per row
+    /// and two row groups, on two threads.
+    @Test func everyPathPacksSixteenRowsAsTheScalarPacker() {
+        defer { tern_set_kernel_path("auto") }
+        let compute = Compute(threads: 2)
+        for (plain, packed) in [(WeightType.q8_0, WeightType.q8_0x16), (.q4_0, .q4_0x16), (.iq4_nl, .iq4_nlx16), (.q4_k, .q4_kx16), (.q5_k, .q5_kx16),
+                                (.q6_k, .q6_kx16), (.q4_1, .q4_1x16), (.q3_k, .q3_kx16)] {
+            let (rows, columns) = (32, 768)
+            let source = Self.random(rows * tern_quant_row_bytes(plain.rawValue, columns), seed: 17).map { UInt8(truncatingIfNeeded: Int(($0 + 1) * 100_000)) }
+            func pack(_ path: String) -> [UInt8] {
+                #expect(tern_set_kernel_path(path) == 0)
+                var target = [UInt8](repeating: 0xAA, count: rows * tern_quant_row_bytes(packed.rawValue, columns))
+                tern_interleave_rows(compute.pool, plain.rawValue, packed.rawValue, source, &target, rows, columns)
+                return target
+            }
+            let reference = pack("scalar")
+            for path in Self.paths { #expect(pack(path) == reference, "\(packed) packed on the \(path) path") }
+        }
+    }
+
     /// Repacking a memory-mapped matrix chunk by chunk (each chunk's file pages released after it)
     /// gives the same bytes as one pass, and the file's rows still read back afterwards.
     @Test(arguments: [(WeightType.q8_0, TensorDType.q8_0, 256), (.q4_k, .q4_k, 512), (.q6_k, .q6_k, 512)])

@@ -35,6 +35,9 @@ typedef void (*tern_dot4x4_f_fn)(const void *w, size_t row_bytes, const float *x
 typedef void (*tern_dot_unpacked_fn)(int type, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens,
                                      float *out);
 
+/// Packs row group g of a matrix into a sixteen-row layout (packed16.h's tern_pack16_group).
+typedef void (*tern_pack16_fn)(int type, int layout, const void *source, void *target, size_t columns, size_t g);
+
 typedef struct {
     const char *name;
     tern_dot_f_fn dot_f32, dot_f16, dot_bf16;
@@ -46,6 +49,7 @@ typedef struct {
     tern_dot_x16_fn dot_x16;
     tern_dot_x16_f_fn dot_f16x16, dot_bf16x16;
     tern_dot_unpacked_fn dot_unpacked;
+    tern_pack16_fn pack16_group;
 } tern_kernel_table;
 
 /// Most activation rows one tern_dot_unpacked_fn call takes.
