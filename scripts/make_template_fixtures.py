@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """Renders the chat templates in Tests/Fixtures/templates with jinja2 exactly as transformers
 configures it, over a set of conversations, and writes the expected outputs to
-Tests/Fixtures/templates/expected.json. Run by hand: pip install transformers jinja2.
+Tests/Fixtures/templates/expected.json. Run by hand: pip install transformers==5.24.0 jinja2.
+
+The templates are the ones published with the models (their tokenizer_config.json or
+chat_template.jinja), collected as llama.cpp's models/templates keeps them, plus Tern's own
+constructs.jinja. strftime_now answers a fixed date so the outputs do not depend on the day.
 """
 import glob
 import json
 import os
+from datetime import datetime
 
 from transformers.utils.chat_template_utils import _compile_jinja_template
 
@@ -16,6 +21,12 @@ TOOLS = [{"type": "function", "function": {
     "parameters": {"type": "object", "properties": {"city": {"type": "string", "description": "城市"},
                                                     "days": {"type": "integer"}},
                    "required": ["city"]}}}]
+
+# As the server passes them: OpenAI's JSON-string arguments parsed into objects (what templates expect).
+OPENAI_TOOL_CALLS = [
+    {"id": "call_7f3a", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}},
+    {"id": "call_9b21", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo", "days": 3}}},
+]
 
 CONVERSATIONS = {
     "single_user": {"messages": [{"role": "user", "content": "Hello!"}]},
@@ -38,7 +49,17 @@ CONVERSATIONS = {
         {"role": "tool", "content": "sunny"},
         {"role": "assistant", "content": "It is 21 degrees and sunny."},
         {"role": "user", "content": "Thanks"}]},
+    "tools_first_turn": {"tools": TOOLS, "messages": [
+        {"role": "system", "content": "You can look up the weather."},
+        {"role": "user", "content": "Is it raining in Shanghai?"}]},
+    "parallel_tool_calls": {"tools": TOOLS, "messages": [
+        {"role": "user", "content": "Weather in Paris and Oslo?"},
+        {"role": "assistant", "content": None, "tool_calls": OPENAI_TOOL_CALLS},
+        {"role": "tool", "tool_call_id": "call_7f3a", "name": "get_weather", "content": "{\"temperature\": 18}"},
+        {"role": "tool", "tool_call_id": "call_9b21", "name": "get_weather", "content": "{\"temperature\": 4}"}]},
 }
+
+FIXED_NOW = datetime(2026, 7, 26, 9, 30)
 
 SPECIAL = {"bos_token": "<s>", "eos_token": "</s>"}
 
@@ -48,16 +69,18 @@ def main():
     for path in sorted(glob.glob(os.path.join(HERE, "*.jinja"))):
         name = os.path.splitext(os.path.basename(path))[0]
         template = _compile_jinja_template(open(path, encoding="utf-8").read())
+        template.globals["strftime_now"] = FIXED_NOW.strftime
         for conversation, data in CONVERSATIONS.items():
             for add_generation_prompt in (False, True):
                 case = {"template": name, "conversation": conversation, "add_generation_prompt": add_generation_prompt}
                 try:
-                    case["output"] = template.render(messages=data["messages"], tools=data.get("tools"),
+                    case["output"] = template.render(messages=data["messages"], tools=data.get("tools"), documents=None,
                                                      add_generation_prompt=add_generation_prompt, **SPECIAL)
-                except Exception as error:  # raise_exception in the template
+                except Exception as error:  # raise_exception in the template, or what it cannot handle
                     case["error"] = str(error)
+                    case["raised"] = type(error).__name__ == "TemplateError"
                 expected.append(case)
-    json.dump({"conversations": CONVERSATIONS, "special_tokens": SPECIAL, "cases": expected},
+    json.dump({"conversations": CONVERSATIONS, "special_tokens": SPECIAL, "now": FIXED_NOW.isoformat(), "cases": expected},
               open(os.path.join(HERE, "expected.json"), "w"), indent=1, ensure_ascii=False)
     print(len(expected), "cases,", sum("error" in c for c in expected), "of them errors")
 

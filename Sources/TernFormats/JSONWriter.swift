@@ -34,7 +34,13 @@ extension JSONValue {
     }
 
     /// A string as a JSON literal: quotes, backslashes and control characters escaped, the rest as is.
-    public static func quoted(_ s: String) -> String {
+    /// `asciiOnly` escapes everything outside printable ASCII as \uXXXX (UTF-16 surrogate pairs past
+    /// U+FFFF), as Python's json.dumps does with ensure_ascii=True.
+    public static func quoted(_ s: String, asciiOnly: Bool = false) -> String {
+        func escape(_ unit: UInt16) -> String {
+            let hex = String(unit, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -45,9 +51,8 @@ extension JSONValue {
             case "\t": out += "\\t"
             case "\u{08}": out += "\\b"
             case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            case _ where scalar.value < 0x20: out += escape(UInt16(scalar.value))
+            case _ where asciiOnly && scalar.value >= 0x7F: out += String(scalar).utf16.map(escape).joined()
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -75,7 +75,7 @@ public struct ChatTemplate: Sendable {
 
     /// Renders the conversation. `messages`, `tools` and `documents` are JSON as the API receives them.
     public func render(messages: [JSONValue], addGenerationPrompt: Bool, tools: [JSONValue]? = nil,
-                       documents: [JSONValue]? = nil, extra: [String: JSONValue] = [:]) throws -> String {
+                       documents: [JSONValue]? = nil, extra: [String: JSONValue] = [:], now: Date = Date()) throws -> String {
         var context: [String: JinjaValue] = [:]
         for (key, value) in specialTokens { context[key] = .string(value) }
         for (key, value) in extra { context[key] = JinjaValue(value) }
@@ -84,6 +84,6 @@ public struct ChatTemplate: Sendable {
         context["tools"] = tools.map { .array($0.map(JinjaValue.init)) } ?? JinjaValue.none
         context["documents"] = documents.map { .array($0.map(JinjaValue.init)) } ?? JinjaValue.none
         let chosen = tools != nil ? (toolUseTemplate ?? template) : template
-        return try chosen.render(context)
+        return try chosen.render(context, now: now)
     }
 }

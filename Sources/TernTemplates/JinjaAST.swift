@@ -37,6 +37,8 @@ indirect enum Node {
     case loop(targets: [String], iterable: Expression, condition: Expression?, body: [Node], otherwise: [Node], SourcePosition)
     case assign(AssignmentTarget, Expression, SourcePosition)
     case assignBlock(String, [Node])
+    /// `{% filter ... %}`: the body's output bound to JinjaParser.filterBlockBody, then the expression.
+    case filterBlock([Node], Expression, SourcePosition)
     case macro(MacroDefinition)
     case breakLoop(SourcePosition)
     case continueLoop(SourcePosition)

@@ -115,6 +115,11 @@ final class JinjaInterpreter {
             var captured = ""
             _ = try execute(body, scope: scope, into: &captured)
             scope.set(name, .string(captured))
+        case .filterBlock(let body, let filters, let position):
+            var captured = ""
+            _ = try execute(body, scope: scope, into: &captured)
+            let blockScope = Scope(parent: scope, [JinjaParser.filterBlockBody: .string(captured)])
+            output += try located(position) { try evaluate(filters, blockScope).text }
         case .macro(let definition):
             scope.set(definition.name, .callable(makeMacro(definition, scope: scope)))
         case .breakLoop:
@@ -270,7 +275,7 @@ final class JinjaInterpreter {
             return .array(try items.map { try evaluate($0, scope) })
         case .dict(let pairs):
             var dict = JinjaDict()
-            for (key, value) in pairs { dict[try evaluate(key, scope).text] = try evaluate(value, scope) }
+            for (key, value) in pairs { dict.set(try evaluate(key, scope), try evaluate(value, scope)) }
             return .dict(dict)
         }
     }

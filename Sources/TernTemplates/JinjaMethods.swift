@@ -1,4 +1,5 @@
-// Python string and dict methods that chat templates call (`content.strip()`, `message.get(...)`).
+// Python string, list and dict methods that chat templates call (`content.strip()`,
+// `message.get(...)`). Like the sandbox transformers renders in, none of them changes a value.
 import Foundation
 
 enum Methods {
@@ -8,12 +9,24 @@ enum Methods {
 
     static func dictionary(_ dict: JinjaDict, _ name: String) -> JinjaValue? {
         switch name {
-        case "items": return method(name) { _ in .array(dict.pairs.map { .array([.string($0.0), $0.1]) }) }
-        case "keys": return method(name) { _ in .array(dict.keys.map { .string($0) }) }
+        case "items": return method(name) { _ in .array(dict.keyValuePairs.map { .tuple([$0.0, $0.1]) }) }
+        case "keys": return method(name) { _ in .array(dict.keys.map(dict.key)) }
         case "values": return method(name) { _ in .array(dict.pairs.map(\.1)) }
         case "get": return method(name) { args in
             dict[args.value(0, "key")?.text ?? ""] ?? args.value(1, "default") ?? .none
         }
+        default: return nil
+        }
+    }
+
+    static func list(_ items: [JinjaValue], _ name: String) -> JinjaValue? {
+        switch name {
+        case "index": return method(name) { args in
+            let wanted = args.value(0, "value") ?? .none
+            guard let found = items.firstIndex(of: wanted) else { throw EvaluationError("\(wanted.repr) is not in list") }
+            return .int(found)
+        }
+        case "count": return method(name) { args in .int(items.filter { $0 == (args.value(0, "value") ?? .none) }.count) }
         default: return nil
         }
     }
@@ -71,6 +84,60 @@ enum Methods {
             return method(name) { _ in .array(s.split(omittingEmptySubsequences: false) { $0.isNewline }.map { .string(String($0)) }.dropLast(s.hasSuffix("\n") ? 1 : 0)) }
         case "isdigit":
             return method(name) { _ in .bool(!s.isEmpty && s.unicodeScalars.allSatisfy { $0.properties.numericType == .decimal }) }
+        case "isalpha": return method(name) { _ in .bool(!s.isEmpty && s.unicodeScalars.allSatisfy(\.properties.isAlphabetic)) }
+        case "isspace": return method(name) { _ in .bool(!s.isEmpty && s.unicodeScalars.allSatisfy(\.properties.isWhitespace)) }
+        case "isalnum":
+            return method(name) { _ in .bool(!s.isEmpty && s.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0.properties.numericType != nil }) }
+        case "islower", "isupper":
+            return method(name) { _ in
+                let cased = s.unicodeScalars.filter { $0.properties.isLowercase || $0.properties.isUppercase }
+                return .bool(!cased.isEmpty && cased.allSatisfy { name == "islower" ? $0.properties.isLowercase : $0.properties.isUppercase })
+            }
+        case "removeprefix", "removesuffix":
+            return method(name) { args in
+                let affix = args.value(0, name == "removeprefix" ? "prefix" : "suffix")?.text ?? ""
+                if affix.isEmpty { return .string(s) }
+                if name == "removeprefix" { return .string(s.hasPrefix(affix) ? String(s.dropFirst(affix.count)) : s) }
+                return .string(s.hasSuffix(affix) ? String(s.dropLast(affix.count)) : s)
+            }
+        case "rsplit":
+            return method(name) { args in
+                let separator = args.value(0, "sep").flatMap { $0 == .none ? nil : $0.text }
+                let limit = args.value(1, "maxsplit").flatMap { if case .int(let i) = $0 { return i } else { return nil } } ?? -1
+                return .array(rsplit(s, separator: separator, limit: limit).map { .string($0) })
+            }
+        case "rfind":
+            return method(name) { args in
+                guard let needle = args.value(0, "sub")?.text, let range = s.range(of: needle, options: .backwards) else { return .int(-1) }
+                return .int(s.unicodeScalars.distance(from: s.startIndex, to: range.lowerBound))
+            }
+        case "zfill":
+            return method(name) { args in
+                guard case .int(let width)? = args.value(0, "width") else { throw EvaluationError("zfill() takes an integer") }
+                let count = s.unicodeScalars.count, sign = s.hasPrefix("-") || s.hasPrefix("+")
+                guard width > count else { return .string(s) }
+                let zeros = String(repeating: "0", count: width - count)
+                return .string(sign ? String(s.prefix(1)) + zeros + s.dropFirst() : zeros + s)
+            }
+        case "ljust", "rjust", "center":
+            return method(name) { args in
+                guard case .int(let width)? = args.value(0, "width") else { throw EvaluationError("\(name)() takes an integer width") }
+                let fill = args.value(1, "fillchar")?.text ?? " "
+                return .string(pad(s, width: width, fill: fill, how: name))
+            }
+        case "partition", "rpartition":
+            return method(name) { args in
+                let separator = args.value(0, "sep")?.text ?? ""
+                guard !separator.isEmpty else { throw EvaluationError("empty separator") }
+                guard let range = s.range(of: separator, options: name == "rpartition" ? .backwards : []) else {
+                    return .tuple(name == "partition" ? [.string(s), .string(""), .string("")] : [.string(""), .string(""), .string(s)])
+                }
+                return .tuple([.string(String(s[..<range.lowerBound])), .string(separator), .string(String(s[range.upperBound...]))])
+            }
+        case "swapcase":
+            return method(name) { _ in
+                .string(s.unicodeScalars.map { $0.properties.isUppercase ? String($0).lowercased() : String($0).uppercased() }.joined())
+            }
         default:
             return nil
         }
@@ -104,6 +171,28 @@ enum Methods {
             parts = Array(parts.prefix(limit)) + [parts.dropFirst(limit).joined(separator: separator)]
         }
         return parts
+    }
+
+    /// Python's str.rsplit: as split, but a limit counts from the end.
+    static func rsplit(_ s: String, separator: String?, limit: Int) -> [String] {
+        guard limit >= 0 else { return split(s, separator: separator, limit: -1) }
+        let reversedParts = split(String(s.reversed()), separator: separator.map { String($0.reversed()) }, limit: limit)
+        return reversedParts.reversed().map { String($0.reversed()) }
+    }
+
+    /// Python's str.ljust / rjust / center (center puts the odd fill character on the right unless the
+    /// width's remainder says otherwise, as CPython does).
+    static func pad(_ s: String, width: Int, fill: String, how: String) -> String {
+        let count = s.unicodeScalars.count
+        guard width > count else { return s }
+        let total = width - count
+        switch how {
+        case "ljust": return s + String(repeating: fill, count: total)
+        case "rjust": return String(repeating: fill, count: total) + s
+        default:
+            let left = total / 2 + (total & width & 1)
+            return String(repeating: fill, count: left) + s + String(repeating: fill, count: total - left)
+        }
     }
 
     static func replace(_ s: String, _ old: String, _ new: String, count: Int) -> String {

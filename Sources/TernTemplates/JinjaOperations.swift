@@ -9,7 +9,9 @@ enum Operations {
 
     /// `value.name`: a method, a dict key or a namespace attribute; missing ones are undefined.
     static func attribute(_ value: JinjaValue, _ name: String) throws -> JinjaValue {
-        switch value {
+        // groupby's (grouper, list) tuples, which Jinja gives as named tuples.
+        if case .tuple(let items) = value, items.count == 2, name == "grouper" || name == "list" { return items[name == "grouper" ? 0 : 1] }
+        switch value.plain {
         case .undefined:
             throw undefinedError(value)
         case .dict(let dict):
@@ -19,6 +21,8 @@ enum Operations {
             return Methods.string(string, name) ?? .undefined(name)
         case .namespace(let namespace):
             return namespace.attributes[name] ?? .undefined(name)
+        case .array(let items):
+            return Methods.list(items, name) ?? .undefined(name)
         default:
             return .undefined(name)
         }
@@ -26,7 +30,7 @@ enum Operations {
 
     /// `value[key]`: list and string indices (negative from the end) and dict keys.
     static func item(_ value: JinjaValue, _ key: JinjaValue) throws -> JinjaValue {
-        switch (value, key) {
+        switch (value.plain, key.plain) {
         case (.undefined, _):
             throw undefinedError(value)
         case (.array(let items), .int(let i)):
@@ -64,7 +68,7 @@ enum Operations {
             let last = clamp(try int(stop), stride > 0 ? count : -1)
             return Array(Swift.stride(from: first, to: last, by: stride))
         }
-        switch value {
+        switch value.plain {
         case .array(let items):
             return .array(try indices(items.count).map { items[$0] })
         case .string(let s):
@@ -80,21 +84,21 @@ enum Operations {
     }
 
     static func iterate(_ value: JinjaValue) throws -> [JinjaValue] {
-        switch value {
+        switch value.plain {
         case .undefined: return []
-        case .array(let items): return items
-        case .dict(let dict): return dict.keys.map { .string($0) }
+        case .array(let items), .generator(let items): return items
+        case .dict(let dict): return dict.keys.map(dict.key)
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         default: throw EvaluationError("'\(value.typeName)' object is not iterable")
         }
     }
 
     static func contains(_ container: JinjaValue, _ item: JinjaValue) throws -> Bool {
-        switch container {
+        switch container.plain {
         case .string(let s):
-            guard case .string(let needle) = item else { throw EvaluationError("'in <string>' requires a string") }
+            guard case .string(let needle) = item.plain else { throw EvaluationError("'in <string>' requires a string") }
             return needle.isEmpty || s.contains(needle)
-        case .array(let items): return items.contains(item)
+        case .array(let items), .generator(let items): return items.contains(item)
         case .dict(let dict): return dict[item.text] != nil
         case .undefined: return false
         default: throw EvaluationError("argument of type '\(container.typeName)' is not iterable")
@@ -113,6 +117,9 @@ enum Operations {
         if a.isUndefined { throw undefinedError(a) }
         if b.isUndefined { throw undefinedError(b) }
         switch (op, a, b) {
+        case ("+", .markup(let x), .string(let y)): return .markup(x + Filters.escaped(y))
+        case ("+", .string(let x), .markup(let y)): return .markup(Filters.escaped(x) + y)
+        case ("+", .markup(let x), .markup(let y)): return .markup(x + y)
         case ("+", .string(let x), .string(let y)): return .string(x + y)
         case ("+", .array(let x), .array(let y)): return .array(x + y)
         case ("*", .string(let s), .int(let n)), ("*", .int(let n), .string(let s)):
@@ -176,7 +183,7 @@ enum Operations {
         let ordering: ComparisonResult
         if let x = a.number, let y = b.number {
             ordering = x < y ? .orderedAscending : x > y ? .orderedDescending : .orderedSame
-        } else if case .string(let x) = a, case .string(let y) = b {
+        } else if case .string(let x) = a.plain, case .string(let y) = b.plain {
             ordering = x.unicodeScalars.lexicographicallyPrecedes(y.unicodeScalars) ? .orderedAscending : x == y ? .orderedSame : .orderedDescending
         } else {
             throw EvaluationError("'\(op)' not supported between '\(a.typeName)' and '\(b.typeName)'")

@@ -6,6 +6,9 @@ struct JinjaParser {
     private var index = 0
     /// Open brackets and blocks around the current token; bounded so no template can exhaust the stack.
     private var nesting = 0
+    /// Inside an `{% if %}`, unknown filters and tests are errors only if they run (as in Jinja,
+    /// which checks them at compile time everywhere else).
+    private var conditionalDepth = 0
     static let maxNesting = 100
     /// Operators in one expression; a left-leaning chain is evaluated recursively, so it is bounded too.
     private var operators = 0
@@ -130,6 +133,14 @@ struct JinjaParser {
         case "break", "continue":
             try expect(.blockEnd)
             return [keyword == "break" ? .breakLoop(position) : .continueLoop(position)]
+        case "filter":
+            // `{% filter upper %}...{% endfilter %}`: the body's output through one or more filters.
+            let filtered = try parseFiltersAndTests(.variable(Self.filterBlockBody), startingWithFilter: true)
+            if case .test = filtered { throw error("a filter block takes filters, not tests") }
+            try expect(.blockEnd)
+            let (body, _) = try parseNodes(until: ["endfilter"])
+            try expect(.blockEnd)
+            return [.filterBlock(body, filtered, position)]
         case "generation":
             // transformers' marker around assistant text; it renders its body unchanged.
             try expect(.blockEnd)
@@ -142,6 +153,8 @@ struct JinjaParser {
     }
 
     private mutating func parseIf(at position: SourcePosition) throws -> Node {
+        conditionalDepth += 1
+        defer { conditionalDepth -= 1 }
         var branches: [(Expression, [Node])] = []
         var condition = try parseExpression()
         while true {
@@ -429,14 +442,19 @@ struct JinjaParser {
         return (args, kwargs)
     }
 
-    private mutating func parseFiltersAndTests(_ base: Expression) throws -> Expression {
+    /// The name a filter block's captured output has inside its filter expression.
+    static let filterBlockBody = " filter block body"
+
+    private mutating func parseFiltersAndTests(_ base: Expression, startingWithFilter: Bool = false) throws -> Expression {
         var value = base
+        var pendingFilter = startingWithFilter
         while true {
             if isSymbol("|") || isName("is") { try countOperator() }
-            if skip(symbol: "|") {
+            if pendingFilter || skip(symbol: "|") {
+                pendingFilter = false
                 let position = current.position
                 let name = try expectName()
-                guard Filters.known.contains(name) else { throw TemplateError("unknown filter '\(name)'", at: position) }
+                guard Filters.known.contains(name) || conditionalDepth > 0 else { throw TemplateError("unknown filter '\(name)'", at: position) }
                 var (args, kwargs): ([Expression], [(String, Expression)]) = ([], [])
                 if isSymbol("(") { (args, kwargs) = try parseCallArguments() }
                 value = .filter(value, name: name, args, kwargs)
@@ -444,7 +462,7 @@ struct JinjaParser {
                 let negated = skip(name: "not")
                 let position = current.position
                 let name = try expectName()
-                guard TestFunctions.known.contains(name) else { throw TemplateError("unknown test '\(name)'", at: position) }
+                guard TestFunctions.known.contains(name) || conditionalDepth > 0 else { throw TemplateError("unknown test '\(name)'", at: position) }
                 var args: [Expression] = []
                 if isSymbol("(") {
                     args = try parseCallArguments().0

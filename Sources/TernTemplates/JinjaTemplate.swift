@@ -12,9 +12,12 @@ public struct JinjaTemplate: @unchecked Sendable {
         nodes = try JinjaParser.parse(source)
     }
 
-    public func render(_ context: [String: JinjaValue], limits: RenderLimits = RenderLimits()) throws -> String {
+    /// `now` is the moment strftime_now reports.
+    public func render(_ context: [String: JinjaValue], limits: RenderLimits = RenderLimits(), now: Date = Date()) throws -> String {
         let interpreter = JinjaInterpreter(limits: limits)
-        let globals = Scope(parent: nil, Self.globals)
+        var functions = Self.globals
+        functions["strftime_now"] = Self.function("strftime_now") { args in .string(Self.formatted(args.positional.first?.text ?? "", at: now)) }
+        let globals = Scope(parent: nil, functions)
         return try interpreter.render(nodes, scope: Scope(parent: globals, context))
     }
 
@@ -51,19 +54,16 @@ public struct JinjaTemplate: @unchecked Sendable {
         "raise_exception": function("raise_exception") { args in
             throw RaisedException(message: args.positional.first?.text ?? "")
         },
-        "strftime_now": function("strftime_now") { args in
-            .string(strftimeNow(args.positional.first?.text ?? ""))
-        },
     ]
 
     private static func function(_ name: String, _ body: @escaping (CallArguments) throws -> JinjaValue) -> JinjaValue {
         .callable(JinjaCallable(name: name, call: body))
     }
 
-    static func strftimeNow(_ format: String) -> String {
-        var now = time(nil)
+    static func formatted(_ format: String, at date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
         var local = tm()
-        localtime_r(&now, &local)
+        localtime_r(&seconds, &local)
         var buffer = [Int8](repeating: 0, count: 256)
         let length = strftime(&buffer, buffer.count, format, &local)
         return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)

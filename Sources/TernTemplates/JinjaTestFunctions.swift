@@ -1,10 +1,10 @@
-// Jinja tests (`x is defined`, `x is string`, `n is divisibleby 3`, ...).
+// Jinja tests (`x is defined`, `x is string`, `n is divisibleby 3`, ...), resolved when they run.
 
 enum TestFunctions {
     static let known: Set<String> = [
-        "boolean", "callable", "defined", "divisibleby", "eq", "equalto", "even", "false", "float", "in", "integer",
-        "iterable", "lower", "mapping", "ne", "none", "number", "odd", "sameas", "sequence", "string", "true",
-        "undefined", "upper", "==", "!=",
+        "boolean", "callable", "defined", "divisibleby", "eq", "equalto", "escaped", "even", "false", "filter", "float", "ge", "gt",
+        "greaterthan", "in", "integer", "iterable", "le", "lessthan", "lower", "lt", "mapping", "ne", "none", "number", "odd", "sameas",
+        "sequence", "string", "test", "true", "undefined", "upper", "==", "!=", "<", "<=", ">", ">=",
     ]
 
     static func apply(_ name: String, _ value: JinjaValue, _ args: [JinjaValue]) throws -> Bool {
@@ -12,6 +12,8 @@ enum TestFunctions {
             guard let first = args.first else { throw EvaluationError("test '\(name)' needs an argument") }
             return first
         }
+        if name == "escaped" { if case .markup = value { return true } else { return false } }
+        let value = value.plain
         switch name {
         case "defined": return !value.isUndefined
         case "undefined": return value.isUndefined
@@ -27,16 +29,19 @@ enum TestFunctions {
             case .int, .double, .bool: return true
             default: return false
             }
-        case "mapping":
-            switch value {
-            case .dict, .namespace: return true
-            default: return false
-            }
+        case "mapping": if case .dict = value { return true } else { return false }
         case "iterable", "sequence":
             switch value {
             case .array, .dict, .string: return true
+            case .generator: return name == "iterable"
             default: return false
             }
+        case "filter": return Filters.known.contains(value.text)
+        case "test": return known.contains(value.text)
+        case "lt", "lessthan", "<": return try Operations.compare("<", value, try argument())
+        case "le", "<=": return try Operations.compare("<=", value, try argument())
+        case "gt", "greaterthan", ">": return try Operations.compare(">", value, try argument())
+        case "ge", ">=": return try Operations.compare(">=", value, try argument())
         case "callable": if case .callable = value { return true } else { return false }
         case "equalto", "eq", "==", "sameas": return value == (try argument())
         case "ne", "!=": return value != (try argument())
@@ -48,8 +53,9 @@ enum TestFunctions {
             guard case .int(let d) = try argument(), d != 0 else { throw EvaluationError("divisibleby needs a non-zero integer") }
             return n % d == 0
         case "lower", "upper":
-            guard case .string(let s) = value else { return false }
-            return name == "lower" ? s == s.lowercased() : s == s.uppercased()
+            // Python's str.islower() / isupper() of the value's text: some cased letter, all of one case.
+            let cased = value.text.unicodeScalars.filter { $0.properties.isLowercase || $0.properties.isUppercase }
+            return !cased.isEmpty && cased.allSatisfy { name == "lower" ? $0.properties.isLowercase : $0.properties.isUppercase }
         default:
             throw EvaluationError("unknown test '\(name)'")
         }

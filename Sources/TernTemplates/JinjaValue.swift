@@ -32,7 +32,16 @@ public indirect enum JinjaValue: @unchecked Sendable {
     case int(Int)
     case double(Double)
     case string(String)
+    /// A string marked safe (the `safe` and `escape` filters): joined with `+` to a plain string, the
+    /// plain one is HTML-escaped, as markupsafe's Markup does in Jinja.
+    case markup(String)
     case array([JinjaValue])
+    /// A Python tuple (dictsort and items pairs, partition's parts, groupby's groups): a list that
+    /// prints in parentheses and equals only tuples.
+    case tuple([JinjaValue])
+    /// What Jinja's select/reject/map filters return: a one-pass generator, always true, without a
+    /// length, that json cannot encode; iterating or `list` gives its items.
+    case generator([JinjaValue])
     case dict(JinjaDict)
     case namespace(JinjaNamespace)
     case callable(JinjaCallable)
@@ -49,6 +58,16 @@ public indirect enum JinjaValue: @unchecked Sendable {
         }
     }
 
+    /// The value with a Markup string as a plain string and a tuple as a list, for everything that
+    /// treats them alike.
+    var plain: JinjaValue {
+        switch self {
+        case .markup(let s): return .string(s)
+        case .tuple(let items): return .array(items)
+        default: return self
+        }
+    }
+
     var isUndefined: Bool {
         if case .undefined = self { return true }
         return false
@@ -60,8 +79,9 @@ public indirect enum JinjaValue: @unchecked Sendable {
         case .bool(let b): return b
         case .int(let i): return i != 0
         case .double(let d): return d != 0
-        case .string(let s): return !s.isEmpty
-        case .array(let a): return !a.isEmpty
+        case .string(let s), .markup(let s): return !s.isEmpty
+        case .array(let a), .tuple(let a): return !a.isEmpty
+        case .generator: return true
         case .dict(let d): return d.count > 0
         case .namespace, .callable: return true
         }
@@ -71,7 +91,7 @@ public indirect enum JinjaValue: @unchecked Sendable {
     var text: String {
         switch self {
         case .undefined: return ""
-        case .string(let s): return s
+        case .string(let s), .markup(let s): return s
         default: return repr
         }
     }
@@ -85,8 +105,11 @@ public indirect enum JinjaValue: @unchecked Sendable {
         case .int(let i): return String(i)
         case .double(let d): return Self.pythonFloat(d)
         case .string(let s): return Self.pythonQuoted(s)
+        case .markup(let s): return "Markup(\(Self.pythonQuoted(s)))"
         case .array(let a): return "[" + a.map(\.repr).joined(separator: ", ") + "]"
-        case .dict(let d): return "{" + d.pairs.map { "\(Self.pythonQuoted($0.0)): \($0.1.repr)" }.joined(separator: ", ") + "}"
+        case .tuple(let a): return "(" + a.map(\.repr).joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
+        case .generator: return "<generator object>"
+        case .dict(let d): return "{" + d.keyValuePairs.map { "\($0.0.repr): \($0.1.repr)" }.joined(separator: ", ") + "}"
         case .namespace(let n): return "<Namespace " + n.attributes.pairs.map { "\($0.0)=\($0.1.repr)" }.joined(separator: ", ") + ">"
         case .callable(let c): return "<function \(c.name)>"
         }
@@ -124,7 +147,10 @@ public indirect enum JinjaValue: @unchecked Sendable {
         case .int: return "int"
         case .double: return "float"
         case .string: return "str"
+        case .markup: return "Markup"
         case .array: return "list"
+        case .tuple: return "tuple"
+        case .generator: return "generator"
         case .dict: return "dict"
         case .namespace: return "Namespace"
         case .callable: return "function"
@@ -133,9 +159,16 @@ public indirect enum JinjaValue: @unchecked Sendable {
 }
 
 extension JinjaValue: Equatable {
-    /// Python equality: 1 == 1.0, lists and dicts compare by content, undefined equals nothing.
+    /// Python equality: 1 == 1.0, lists and dicts compare by content, a Markup string equals its
+    /// plain text, undefined equals undefined (Jinja's Undefined.__eq__) and nothing else.
     public static func == (a: JinjaValue, b: JinjaValue) -> Bool {
         switch (a, b) {
+        case (.tuple(let x), .tuple(let y)): return x == y
+        case (.tuple, _), (_, .tuple): return false
+        default: break
+        }
+        switch (a.plain, b.plain) {
+        case (.undefined, .undefined): return true
         case (.none, .none): return true
         case (.bool(let x), .bool(let y)): return x == y
         case (.int(let x), .int(let y)): return x == y
@@ -160,10 +193,13 @@ extension JinjaValue: Equatable {
     }
 }
 
-/// An insertion-ordered dictionary with string keys, like the dicts JSON messages become.
+/// An insertion-ordered dictionary, looked up by the text of its keys, like the dicts JSON messages
+/// become; a key written as a number in a template's dict literal stays a number when the template
+/// iterates the dict.
 public struct JinjaDict {
     private(set) var keys: [String] = []
     private var storage: [String: JinjaValue] = [:]
+    private var keyValues: [String: JinjaValue] = [:]
 
     init(_ pairs: [(String, JinjaValue)] = []) {
         for (key, value) in pairs { self[key] = value }
@@ -178,6 +214,16 @@ public struct JinjaDict {
         }
     }
 
+    /// Stores `value` under `key`, remembering a key that is not a string.
+    mutating func set(_ key: JinjaValue, _ value: JinjaValue) {
+        self[key.text] = value
+        if case .string = key.plain {} else { keyValues[key.text] = key }
+    }
+
+    /// The key as the template wrote it.
+    func key(_ text: String) -> JinjaValue { keyValues[text] ?? .string(text) }
+
     var pairs: [(String, JinjaValue)] { keys.map { ($0, storage[$0]!) } }
+    var keyValuePairs: [(JinjaValue, JinjaValue)] { keys.map { (key($0), storage[$0]!) } }
     var count: Int { keys.count }
 }
