@@ -26,10 +26,12 @@ OUT = os.path.join(ROOT, "Models", "tern-demo")
 FORTUNES = "/usr/share/games/fortunes"
 SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
          r"|\s*[\r\n]+|\s+(?!\S)|\s+")
-# Messages with tool calls (content null) render their calls as Qwen-style <tool_call> blocks.
+# Messages with tool calls (content null) render their calls as Qwen-style <tool_call> blocks; arguments may
+# come as JSON text or (as the server passes them) as an object.
 CHAT_TEMPLATE = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + (message['content'] or '') }}"
                  "{% for call in message['tool_calls'] or [] %}{{ '\\n<tool_call>\\n{\"name\": \"' + call['function']['name'] + "
-                 "'\", \"arguments\": ' + call['function']['arguments'] + '}\\n</tool_call>' }}{% endfor %}"
+                 "'\", \"arguments\": ' + (call['function']['arguments'] if call['function']['arguments'] is string "
+                 "else call['function']['arguments'] | tojson) + '}\\n</tool_call>' }}{% endfor %}"
                  "{{ '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
 THEMES = "月山春秋风花雪水云酒夜雨江梅柳"
 

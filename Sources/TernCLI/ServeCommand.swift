@@ -81,6 +81,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    static func toolCallParser(_ name: String?) throws -> ToolCallFormat? {
+        guard let name, name != "auto" else { return nil }
+        guard let format = ToolCallFormat(rawValue: name) else {
+            throw SettingsError("unknown tool-call parser '\(name)' (\(ToolCallFormat.names), auto)")
+        }
+        return format
+    }
+
     private func resolve(_ sources: SettingSources) throws -> ServeSettings {
         let levelName = sources.resolve(logging.logLevel, key: "log-level") ?? "info"
         guard let level = Logger.Level(rawValue: levelName.lowercased()) else { throw SettingsError("unknown log level '\(levelName)'") }
@@ -90,6 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
             modelPath: try sources.resolve(model.model, env: "MODEL_PATH", key: "model") ?? DemoModel.locate().path,
             servedModelName: sources.resolve(model.servedModelName, key: "served-model-name"),
             chatTemplate: sources.resolve(model.chatTemplate, key: "chat-template"),
+            toolCallParser: try Self.toolCallParser(sources.resolve(model.toolCallParser, key: "tool-call-parser")),
             maxModelLength: try sources.resolve(model.maxModelLength, key: "max-model-len", default: 0),
             maxNumSeqs: try sources.resolve(engine.maxNumSeqs, key: "max-num-seqs", default: 16),
             maxQueued: try sources.resolve(engine.maxQueued, key: "max-num-queued-reqs", default: 256),
@@ -197,7 +206,8 @@ struct ServeCommand: AsyncParsableCommand {
         // A repository id is the model's name, as vLLM names it.
         let name = settings.servedModelName ?? locator.repository(settings.modelPath)?.description ?? loaded.name
         let server = ModelServer(name: name, loaded: loaded,
-                                 engine: Engine(loaded: loaded, configuration: configuration), chatTemplateFile: settings.chatTemplate)
+                                 engine: Engine(loaded: loaded, configuration: configuration), chatTemplateFile: settings.chatTemplate,
+                                 toolCallParser: settings.toolCallParser)
         let stats = server.engine.stats
         let types = loaded.model.weightTypes.sorted { $0.key < $1.key }.map { "\($0.key) \(formatBytes($0.value))" }.joined(separator: ", ")
         logger.info("weights: \(types)")

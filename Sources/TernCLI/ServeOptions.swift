@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import TernEngine
 import TernServer
 
 struct ServeModelOptions: ParsableArguments {
@@ -12,6 +13,9 @@ struct ServeModelOptions: ParsableArguments {
     @Flag(name: .customLong("no-download"), help: "A repository id given as the model must already be in the cache (env NO_DOWNLOAD).") var noDownload = false
     @Option(name: .customLong("served-model-name"), help: "Model id clients use (default: the folder's name).") var servedModelName: String?
     @Option(name: .customLong("chat-template"), help: "Jinja chat template file to use instead of the model's.") var chatTemplate: String?
+    @Option(name: .customLong("tool-call-parser"),
+            help: "How the model writes tool calls: hermes, llama3_json, mistral, chatglm3 or auto (default: from the chat template).")
+    var toolCallParser: String?
     @Option(name: .customLong("max-model-len"), help: "Context length (default: the model's, at most 4096).") var maxModelLength: Int?
     @OptionGroup var loading: LoadingOptions
 }
@@ -72,6 +76,8 @@ struct ServeSettings {
     var noDownload = false
     var servedModelName: String?
     var chatTemplate: String?
+    /// nil: detected from the chat template.
+    var toolCallParser: ToolCallFormat?
     var maxModelLength: Int
     var maxNumSeqs: Int
     var maxQueued: Int

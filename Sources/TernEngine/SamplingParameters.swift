@@ -21,6 +21,8 @@ public struct SamplingParameters: Sendable, Equatable {
     public var stop: [String] = []
     public var stopTokenIds: [Int] = []
     public var ignoreEOS = false
+    /// Special tokens stay in the text (a tool-call format's markers, such as Mistral's [TOOL_CALLS]).
+    public var keepSpecialTokens = false
     /// Number of most likely alternatives to report with each token; nil reports none.
     public var logprobs: Int?
 

@@ -35,7 +35,7 @@ public struct SequenceState: Sendable {
         if !parameters.ignoreEOS { ends.formUnion(modelEndTokens) }
         endTokens = ends
         sampler = Sampler(parameters: parameters, endTokenIds: ends)
-        detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
+        detokenizer = StreamingDetokenizer(tokenizer: tokenizer, skipSpecialTokens: !parameters.keepSpecialTokens)
         stopChecker = StopChecker(stops: parameters.stop)
         self.maxLength = maxLength
     }

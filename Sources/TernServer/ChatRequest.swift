@@ -116,6 +116,6 @@ enum ChatRequest {
         if object["content"] == .null, role != "assistant" {
             throw APIError.badRequest("'\(param).content' is required for role \(role)", param: "\(param).content")
         }
-        return .object(object)
+        return .object(role == "assistant" ? ToolCalling.argumentsAsObjects(object) : object)
     }
 }

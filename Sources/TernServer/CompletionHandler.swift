@@ -13,6 +13,8 @@ struct CompletionHandler {
     let promptTokenCount: Int
     /// Text put before each choice's output (the prompt, for completions with echo).
     let prefixes: [String]
+    /// Set when the replies are read for tool calls.
+    var toolCalling: ToolCalling?
 
     static let noProxyBuffering = HTTPField.Name("X-Accel-Buffering")!
 
@@ -52,6 +54,13 @@ struct CompletionHandler {
             }
         }
         try checkFinished(run)
+        if let toolCalling {
+            for i in results.indices {
+                let reply = toolCalling.reply(results[i].text)
+                results[i].text = reply.content
+                results[i].calls = reply.calls.map { (ToolCalling.newCallID(), $0) }
+            }
+        }
         return results
     }
 
@@ -59,6 +68,7 @@ struct CompletionHandler {
         var results = [ChoiceResult](repeating: ChoiceResult(), count: choices)
         var started = [Bool](repeating: false, count: choices)
         var pending = [[TokenStep]](repeating: [], count: choices)
+        var splitters = toolCalling.map { [ToolCallStream](repeating: ToolCallStream(format: $0.format), count: choices) }
         for index in 0..<choices where !prefixes[index].isEmpty || responder.kind == .chat {
             // The first chunk opens each choice: the assistant role (chat) or the echoed prompt.
             try await send(responder.chunk(index: index, text: prefixes[index], tokens: [], finishReason: nil, isFirst: true), &writer)
@@ -73,13 +83,26 @@ struct CompletionHandler {
                 pending[i].append(step)
                 // Tokens whose text is held back (a possible stop string) ride along with the next chunk.
                 guard !step.text.isEmpty || step.finishReason != nil else { continue }
+                if splitters != nil {
+                    var events = splitters![i].feed(step.text)
+                    if step.finishReason != nil { events += splitters![i].finish() }
+                    try await sendSplit(events, index: i, tokens: &pending[i], started: &started[i], writer: &writer)
+                    if let reason = step.finishReason {
+                        try await send(responder.chunk(index: i, text: "", tokens: pending[i], finishReason: reason, isFirst: !started[i],
+                                                       madeToolCalls: splitters![i].hasCalls), &writer)
+                        pending[i] = []
+                    }
+                    continue
+                }
                 try await send(responder.chunk(index: i, text: step.text, tokens: pending[i], finishReason: step.finishReason, isFirst: !started[i]), &writer)
                 started[i] = true
                 pending[i] = []
             case .finished(let reason, let tokenUsage):
                 results[i].usage = tokenUsage
                 if results[i].tokens.last?.finishReason == nil {
-                    try await send(responder.chunk(index: i, text: "", tokens: pending[i], finishReason: reason, isFirst: !started[i]), &writer)
+                    if splitters != nil { try await sendSplit(splitters![i].finish(), index: i, tokens: &pending[i], started: &started[i], writer: &writer) }
+                    try await send(responder.chunk(index: i, text: "", tokens: pending[i], finishReason: reason, isFirst: !started[i],
+                                                   madeToolCalls: splitters?[i].hasCalls ?? false), &writer)
                 }
                 results[i].finishReason = reason
             case .failed(let message):
@@ -92,6 +115,28 @@ struct CompletionHandler {
             try await send(responder.usageChunk(CompletionResponder.usage(results, promptTokens: promptTokenCount)), &writer)
         }
         try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+    }
+
+    /// A reply's text and tool calls as stream chunks: a call's id, type and name first, its
+    /// arguments in the next chunk (OpenAI's delta shapes); with parallel_tool_calls false, only the first call.
+    private func sendSplit(_ events: [ToolCallStream.Event], index: Int, tokens: inout [TokenStep], started: inout Bool,
+                           writer: inout any ResponseBodyWriter) async throws {
+        for event in events {
+            var text = "", deltas: [JSONValue] = []
+            switch event {
+            case .content(let piece): text = piece
+            case .call(let call, let name):
+                guard toolCalling?.parallel != false || call == 0 else { continue }
+                deltas = [["index": .int(call), "id": .string(ToolCalling.newCallID()), "type": "function",
+                           "function": ["name": .string(name), "arguments": ""]]]
+            case .arguments(let call, let arguments):
+                guard toolCalling?.parallel != false || call == 0 else { continue }
+                deltas = [["index": .int(call), "function": ["arguments": .string(arguments)]]]
+            }
+            try await send(responder.chunk(index: index, text: text, tokens: tokens, finishReason: nil, isFirst: !started, toolCallDeltas: deltas), &writer)
+            started = true
+            tokens = []
+        }
     }
 
     /// The events end early only when the client left or the handler's task was cancelled.

@@ -18,6 +18,8 @@ struct ChoiceResult {
     var tokens: [TokenStep] = []
     var finishReason: FinishReason?
     var usage: TokenUsage?
+    /// Tool calls read from the reply (then `text` is what came before them), with their ids.
+    var calls: [(id: String, call: ToolCall)] = []
 }
 
 struct CompletionResponder {
@@ -42,13 +44,21 @@ struct CompletionResponder {
         return ["prompt_tokens": .int(promptTokens), "completion_tokens": .int(completion), "total_tokens": .int(promptTokens + completion)]
     }
 
+    /// A finish reason as the API names it: a reply that ended by itself after tool calls finished with "tool_calls".
+    static func finishReason(_ reason: FinishReason?, madeToolCalls: Bool) -> JSONValue {
+        guard let reason else { return .null }
+        return .string(reason == .stop && madeToolCalls ? "tool_calls" : reason.rawValue)
+    }
+
     func body(_ results: [ChoiceResult], promptTokens: Int, prefixes: [String]) -> JSONValue {
         let choices: [JSONValue] = results.enumerated().map { index, result in
-            let reason: JSONValue = result.finishReason.map { .string($0.rawValue) } ?? .null
+            let reason = Self.finishReason(result.finishReason, madeToolCalls: !result.calls.isEmpty)
             switch kind {
             case .chat:
-                return ["index": .int(index), "message": ["role": "assistant", "content": .string(result.text), "refusal": .null],
-                        "logprobs": logprobs(result.tokens), "finish_reason": reason]
+                let content: JSONValue = result.calls.isEmpty || !result.text.isEmpty ? .string(result.text) : .null
+                var message = JSONObject([("role", "assistant"), ("content", content), ("refusal", .null)])
+                if !result.calls.isEmpty { message["tool_calls"] = .array(result.calls.map { ToolCalling.entry($0.call, id: $0.id) }) }
+                return ["index": .int(index), "message": .object(message), "logprobs": logprobs(result.tokens), "finish_reason": reason]
             case .text:
                 return ["index": .int(index), "text": .string(prefixes[index] + result.text), "logprobs": logprobs(result.tokens),
                         "finish_reason": reason]
@@ -58,15 +68,17 @@ struct CompletionResponder {
                 "choices": .array(choices), "usage": Self.usage(results, promptTokens: promptTokens)]
     }
 
-    /// One streamed chunk for a choice: its new text, and the finish reason on the last one.
-    func chunk(index: Int, text: String, tokens: [TokenStep], finishReason: FinishReason?, isFirst: Bool) -> JSONValue {
-        let reason: JSONValue = finishReason.map { .string($0.rawValue) } ?? .null
+    /// One streamed chunk for a choice: its new text (or tool-call deltas), and the finish reason on the last one.
+    func chunk(index: Int, text: String, tokens: [TokenStep], finishReason: FinishReason?, isFirst: Bool,
+               toolCallDeltas: [JSONValue] = [], madeToolCalls: Bool = false) -> JSONValue {
+        let reason = Self.finishReason(finishReason, madeToolCalls: madeToolCalls)
         let choice: JSONValue
         switch kind {
         case .chat:
             var delta = JSONObject()
             if isFirst { delta["role"] = "assistant" }
             if !text.isEmpty || isFirst { delta["content"] = .string(text) }
+            if !toolCallDeltas.isEmpty { delta["tool_calls"] = .array(toolCallDeltas) }
             choice = ["index": .int(index), "delta": .object(delta), "logprobs": logprobs(tokens), "finish_reason": reason]
         case .text:
             choice = ["index": .int(index), "text": .string(text), "logprobs": logprobs(tokens), "finish_reason": reason]

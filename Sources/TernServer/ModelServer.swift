@@ -11,9 +11,11 @@ public final class ModelServer: Sendable {
     let metrics: ServerMetrics
     /// The chat prompt builder, or why chat requests cannot be served.
     public let chatPrompt: Result<ChatPrompt, EngineError>
+    /// How the model writes tool calls: as --tool-call-parser says, else as its chat template asks.
+    public let toolCallFormat: ToolCallFormat?
     let created = Int(Date().timeIntervalSince1970)
 
-    public init(name: String, loaded: LoadedModel, engine: Engine, chatTemplateFile: String?) {
+    public init(name: String, loaded: LoadedModel, engine: Engine, chatTemplateFile: String?, toolCallParser: ToolCallFormat? = nil) {
         self.name = name
         self.loaded = loaded
         self.engine = engine
@@ -22,6 +24,8 @@ public final class ModelServer: Sendable {
         chatPrompt = Result { try loaded.chatPrompt(overrideFile: chatTemplateFile) }.mapError { error in
             error as? EngineError ?? EngineError("\(error)")
         }
+        let templateSource = (try? chatPrompt.get())?.template.source
+        toolCallFormat = toolCallParser ?? ToolCallFormat.detect(template: templateSource, family: loaded.model.config.family)
     }
 
     var maxModelLength: Int { engine.configuration.maxModelLength }

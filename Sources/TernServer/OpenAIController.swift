@@ -58,7 +58,9 @@ struct OpenAIController {
         if options.logRequests, let prompt = fields.value(kind == .chat ? "messages" : "prompt") {
             context.usage.recordPrompt(prompt.serialized)
         }
-        let generation = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: kind == .chat)
+        var generation = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: kind == .chat)
+        let toolCalling = kind == .chat ? try ToolCalling.plan(fields, server: server) : nil
+        if let toolCalling, toolCalling.format.needsSpecialTokens { generation.parameters.keepSpecialTokens = true }
         let prompts = kind == .chat
             ? [try ChatRequest.promptTokens(fields, server: server, trustRequestTemplate: options.trustRequestChatTemplate)]
             : try CompletionRequest.prompts(fields, server: server)
@@ -70,7 +72,7 @@ struct OpenAIController {
         let responder = CompletionResponder(kind: kind, model: server.name, tokenizer: server.loaded.tokenizer,
                                             wantsLogprobs: generation.parameters.logprobs != nil)
         let handler = CompletionHandler(service: server.service, responder: responder, options: generation,
-                                        promptTokenCount: prompts.reduce(0) { $0 + $1.count }, prefixes: prefixes)
+                                        promptTokenCount: prompts.reduce(0) { $0 + $1.count }, prefixes: prefixes, toolCalling: toolCalling)
         return try await handler.respond(prompts: prompts, connection: ClientConnection(watcher: connections, channel: context.channel),
                                          usage: context.usage)
     }
