@@ -45,21 +45,30 @@ public enum BuiltInChatFormat: String, Sendable {
         }
     }
 
+    /// Whether the format can offer tools to the model (ChatGLM3's system message lists them).
+    public var takesTools: Bool { self == .chatGLM3 }
+
     /// The prompt ids of a conversation. With `addGenerationPrompt` off the last message stays
-    /// open (the model continues it).
-    public func tokens(messages: [JSONValue], addGenerationPrompt: Bool, tokenizer: Tokenizer) throws -> [Int] {
+    /// open (the model continues it). `tools` (OpenAI function tools) go where the format puts them.
+    public func tokens(messages: [JSONValue], addGenerationPrompt: Bool, tokenizer: Tokenizer, tools: [JSONValue]? = nil) throws -> [Int] {
         func id(_ token: String) throws -> Int {
             guard let id = tokenizer.id(of: token) else { throw EngineError("the tokenizer has no \(token) token, which this chat format needs") }
             return id
         }
         func encode(_ text: String) -> [Int] { tokenizer.encode(text, addSpecialTokens: false, parseSpecialTokens: false) }
-        let turns = try messages.map { message -> (role: String, content: String, metadata: String) in
+        var turns = try messages.map { message -> (role: String, content: String, metadata: String) in
             guard var role = message["role"]?.stringValue else { throw EngineError("every message needs a role") }
             // OpenAI's names: developer is the system prompt; a tool result is ChatGLM3's observation.
             if role == "developer" { role = "system" }
             if role == "tool", self == .chatGLM3 { role = "observation" }
+            if self == .chatGLM3, let call = message["tool_calls"]?.arrayValue?.first { return ("assistant", try ChatGLM3Tools.callText(call), try ChatGLM3Tools.callName(call)) }
             let content = message["content"]?.stringValue ?? ""
             return (role, content, message["metadata"]?.stringValue ?? "")
+        }
+        if let tools, !tools.isEmpty {
+            guard takesTools else { throw EngineError("this model's built-in \(rawValue) chat format has no place for tools") }
+            let listing = try ChatGLM3Tools.listing(tools)
+            if turns.first?.role == "system" { turns[0].content += "\n" + listing } else { turns.insert(("system", ChatGLM3Tools.preamble + "\n" + listing, ""), at: 0) }
         }
         switch self {
         case .chatGLM3:

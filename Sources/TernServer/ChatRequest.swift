@@ -30,11 +30,12 @@ enum ChatRequest {
             throw APIError.badRequest("'continue_final_message' and 'add_generation_prompt' cannot both be true", param: "continue_final_message")
         }
         if let builtIn = prompt.builtIn {
-            for (name, value) in [("tools", tools.map { _ in true }), ("documents", documents.map { _ in true })] where value != nil {
+            for (name, value) in [("tools", tools.map { _ in !builtIn.takesTools }), ("documents", documents.map { _ in true })] where value == true {
                 throw APIError.badRequest("'\(name)' needs a chat template; this model's built-in \(builtIn.rawValue) format has none", param: name)
             }
             do {
-                return try builtIn.tokens(messages: messages, addGenerationPrompt: !continuing && addGenerationPrompt != false, tokenizer: server.loaded.tokenizer)
+                return try builtIn.tokens(messages: messages, addGenerationPrompt: !continuing && addGenerationPrompt != false,
+                                          tokenizer: server.loaded.tokenizer, tools: tools)
             } catch let error as EngineError {
                 throw APIError.badRequest(error.message, param: "messages")
             }

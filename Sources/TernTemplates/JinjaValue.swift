@@ -96,6 +96,9 @@ public indirect enum JinjaValue: @unchecked Sendable {
         }
     }
 
+    /// Python's repr() of the value, for code that writes Python literals.
+    public var pythonRepr: String { repr }
+
     /// Python's repr(), used for values inside printed lists and dicts.
     var repr: String {
         switch self {

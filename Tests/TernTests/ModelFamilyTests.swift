@@ -76,6 +76,20 @@ import TernFormats
         #expect(try prompt.ids(messages: try Self.messages(name)) == (try Fixtures.reference(name)["chat"]!["ids"]!.ints))
     }
 
+    /// An OpenAI request with tools, an earlier call (arguments as JSON text) and its result gives
+    /// the ids ChatGLM3's own build_chat_input gives the same conversation in its history form.
+    @Test func chatGLM3ToolsBuildWhatItsHelperBuilds() throws {
+        let loaded = try LoadedModel(path: Fixtures.family("chatglm3-6b"))
+        let reference = try Fixtures.reference("chatglm3-6b-tools")
+        let ids = try BuiltInChatFormat.chatGLM3.tokens(messages: reference["openai"]!["messages"]!.arrayValue!, addGenerationPrompt: true,
+                                                        tokenizer: loaded.tokenizer, tools: reference["openai"]!["tools"]!.arrayValue!)
+        #expect(ids == reference["ids"]!.ints)
+        #expect(throws: EngineError.self) {
+            try BuiltInChatFormat.baichuan2.tokens(messages: [["role": "user", "content": "hi"]], addGenerationPrompt: true,
+                                                   tokenizer: loaded.tokenizer, tools: reference["openai"]!["tools"]!.arrayValue!)
+        }
+    }
+
     @Test func familiesStopOnTheirOwnTurnMarkers() throws {
         let glm = try LoadedModel(path: Fixtures.family("chatglm3-6b"))
         for token in ["<|user|>", "<|observation|>"] { #expect(glm.endTokenIds.contains(glm.tokenizer.id(of: token)!)) }

@@ -51,8 +51,8 @@ public enum ToolCallFormat: String, CaseIterable, Sendable {
             let tag = "<|python_tag|>"
             return tag.hasPrefix(trimmed.prefix(tag.count)) ? (trimmed.count >= tag.count ? true : nil) : false
         case .chatglm3:
-            // A plain reply starts on a new line (its empty tool-name line).
-            guard let first = reply.first else { return nil }
+            // A plain reply starts on a new line (its empty tool-name line), perhaps after a space.
+            guard let first = reply.drop(while: { $0 == " " }).first else { return nil }
             return first != "\n"
         case .hermes, .mistral:
             return false
