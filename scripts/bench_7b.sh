@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The 7B rows of BENCHMARKS.md: Tern and llama.cpp on the same 7B-shape GGUF files (made by
 # scripts/make_7b_shape_gguf.py and llama-quantize), in one run, engine after engine per file:
-#   - startup: `tern serve` until /health answers 200, against `cat FILE > /dev/null` (warm cache)
+#   - startup: `tern serve` until /health answers 200 (median of 3), against `cat FILE > /dev/null` (warm cache)
 #   - memory: resident memory after load and its peak, against the file size; `tern estimate`'s total
 #   - speed: pp512 and tg128 (3 repeats; Tern medians, llama-bench means), default f16 KV caches
 #   - with LONG=1 (first file only): pp4096 and tg128 after 4096 tokens of context (1 repeat)
@@ -16,15 +16,20 @@ llama_bench() {
         | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
             { printf "llama.cpp: pp%s/tg%s depth %s %.2f tokens/s\n", $col["n_prompt"], $col["n_gen"], $col["n_depth"], $col["avg_ts"] }'
 }
-startup() {
+startup_once() {
     local port=18777 start
     start=$(date +%s.%N)
     $tern serve --model "$1" --port $port --threads 2 >/tmp/tern-bench-7b-serve.log 2>&1 &
     local pid=$!
     until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.05; done
-    echo "tern serve: /health 200 after $(awk "BEGIN { printf \"%.2f\", $(date +%s.%N) - $start }") s; $(grep -o 'resident memory.*' /tmp/tern-bench-7b-serve.log)"
+    awk "BEGIN { printf \"%.2f\\n\", $(date +%s.%N) - $start }"
     kill $pid
     wait $pid 2>/dev/null || true
+}
+startup() {
+    local times
+    times=$(for _ in 1 2 3; do startup_once "$1"; done | sort -n | tr '\n' ' ')
+    echo "tern serve: /health 200 after $(echo "$times" | awk '{ print $2 }') s (median of $times); $(grep -o 'resident memory.*' /tmp/tern-bench-7b-serve.log)"
 }
 first=1
 for file in "$@"; do
