@@ -185,6 +185,10 @@ enum Operations {
             ordering = x < y ? .orderedAscending : x > y ? .orderedDescending : .orderedSame
         } else if case .string(let x) = a.plain, case .string(let y) = b.plain {
             ordering = x.unicodeScalars.lexicographicallyPrecedes(y.unicodeScalars) ? .orderedAscending : x == y ? .orderedSame : .orderedDescending
+        } else if case .array(let x) = a.plain, case .array(let y) = b.plain {
+            // Python compares lists and tuples item by item, then by length.
+            for (p, q) in zip(x, y) where p != q { return try compare(op, p, q) }
+            ordering = x.count < y.count ? .orderedAscending : x.count > y.count ? .orderedDescending : .orderedSame
         } else {
             throw EvaluationError("'\(op)' not supported between '\(a.typeName)' and '\(b.typeName)'")
         }
