@@ -51,7 +51,7 @@ enum Methods {
         case "split":
             return method(name) { args in
                 let separator = args.value(0, "sep").flatMap { $0 == .none ? nil : $0.text }
-                let limit = args.value(1, "maxsplit").flatMap { if case .int(let i) = $0 { return i } else { return nil } } ?? -1
+                let limit = Filters.integer(args.value(1, "maxsplit")) ?? -1
                 return .array(split(s, separator: separator, limit: limit).map { .string($0) })
             }
         case "upper": return method(name) { _ in .string(s.uppercased()) }
@@ -63,7 +63,7 @@ enum Methods {
                 guard let old = args.value(0, "old")?.text, let new = args.value(1, "new")?.text else {
                     throw EvaluationError("replace() takes two arguments")
                 }
-                let count = args.value(2, "count").flatMap { if case .int(let i) = $0 { return i } else { return nil } } ?? -1
+                let count = Filters.integer(args.value(2, "count")) ?? -1
                 return .string(replace(s, old, new, count: count))
             }
         case "format":
@@ -103,7 +103,7 @@ enum Methods {
         case "rsplit":
             return method(name) { args in
                 let separator = args.value(0, "sep").flatMap { $0 == .none ? nil : $0.text }
-                let limit = args.value(1, "maxsplit").flatMap { if case .int(let i) = $0 { return i } else { return nil } } ?? -1
+                let limit = Filters.integer(args.value(1, "maxsplit")) ?? -1
                 return .array(rsplit(s, separator: separator, limit: limit).map { .string($0) })
             }
         case "rfind":
