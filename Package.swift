@@ -46,13 +46,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Constrained decoding: JSON schemas, regexes, choices and GBNF grammars as byte-level
+        // grammars, run as automata that give each step's allowed tokens.
+        .target(name: "TernConstraints", dependencies: ["TernFormats"]),
         // Sampling, stop checking and the generation loop.
-        .target(name: "TernEngine", dependencies: ["TernModels", "TernTokenizer", "TernTemplates", "TernFormats"]),
+        .target(name: "TernEngine", dependencies: ["TernModels", "TernTokenizer", "TernTemplates", "TernFormats", "TernConstraints"]),
         // The OpenAI-compatible HTTP server: DTOs, routes, SSE, auth, metrics. Knows nothing of tensors.
         .target(
             name: "TernServer",
             dependencies: [
-                "TernEngine",
+                "TernEngine", "TernConstraints",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -79,7 +82,7 @@ let package = Package(
             name: "TernTests",
             dependencies: [
                 "TernEngine", "TernServer", "TernModels", "TernTokenizer", "TernTemplates", "TernFormats", "TernOps", "CTernKernels",
-                "TernHub", "CTernDigest",
+                "TernHub", "CTernDigest", "TernConstraints",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             exclude: []

@@ -23,6 +23,8 @@ public final class LoadedModel: Sendable {
     public let chatTemplate: Result<ChatTemplate, EngineError>
     /// The family's format, used where the model ships no template (ChatGLM3, Baichuan2, Qwen-1).
     public let builtInChatFormat: BuiltInChatFormat?
+    /// Constraints (JSON schemas, regexes, grammars) compiled against this model's vocabulary.
+    public let structuredOutput: StructuredOutput
 
     public init(path: URL, options: LoadOptions = LoadOptions()) throws {
         var isDirectory: ObjCBool = false
@@ -48,6 +50,7 @@ public final class LoadedModel: Sendable {
         guard tokenizer.vocabularySize <= model.config.vocabSize else {
             throw EngineError("tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(model.config.vocabSize)")
         }
+        structuredOutput = StructuredOutput(tokenizer: tokenizer, vocabularySize: model.config.vocabSize)
         let family = BuiltInChatFormat.of(model.config.family)
         var builtIn: BuiltInChatFormat?
         do {

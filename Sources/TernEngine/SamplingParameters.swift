@@ -1,4 +1,5 @@
 // Per-request sampling and stopping settings, named as the OpenAI API and vLLM name them.
+import TernConstraints
 
 public struct SamplingParameters: Sendable, Equatable {
     /// 0 means greedy decoding.
@@ -25,6 +26,9 @@ public struct SamplingParameters: Sendable, Equatable {
     public var keepSpecialTokens = false
     /// Number of most likely alternatives to report with each token; nil reports none.
     public var logprobs: Int?
+    /// Structured output: only tokens that keep the text inside this constraint are sampled, and
+    /// the sequence stops when the constraint is complete.
+    public var constraint: TokenConstraint?
 
     public init() {}
 

@@ -68,7 +68,7 @@ struct CompletionHandler {
         var results = [ChoiceResult](repeating: ChoiceResult(), count: choices)
         var started = [Bool](repeating: false, count: choices)
         var pending = [[TokenStep]](repeating: [], count: choices)
-        var splitters = toolCalling.map { [ToolCallStream](repeating: ToolCallStream(format: $0.format), count: choices) }
+        var splitters = toolCalling.map { [ToolCallStream](repeating: $0.makeStream(), count: choices) }
         for index in 0..<choices where !prefixes[index].isEmpty || responder.kind == .chat {
             // The first chunk opens each choice: the assistant role (chat) or the echoed prompt.
             try await send(responder.chunk(index: index, text: prefixes[index], tokens: [], finishReason: nil, isFirst: true), &writer)

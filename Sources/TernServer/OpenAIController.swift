@@ -61,6 +61,15 @@ struct OpenAIController {
         var generation = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: kind == .chat)
         let toolCalling = kind == .chat ? try ToolCalling.plan(fields, server: server) : nil
         if let toolCalling, toolCalling.format.needsSpecialTokens { generation.parameters.keepSpecialTokens = true }
+        let requested = try OutputConstraintRequest.spec(fields)
+        if let forced = toolCalling?.forced {
+            if let requested {
+                throw APIError.badRequest("'\(requested.field)' cannot be combined with a forced tool_choice", param: requested.field)
+            }
+            generation.parameters.constraint = try OutputConstraintRequest.compile(forced, field: "tools", server: server)
+        } else if let requested {
+            generation.parameters.constraint = try OutputConstraintRequest.compile(requested.spec, field: requested.field, server: server)
+        }
         let prompts = kind == .chat
             ? [try ChatRequest.promptTokens(fields, server: server, trustRequestTemplate: options.trustRequestChatTemplate)]
             : try CompletionRequest.prompts(fields, server: server)

@@ -22,19 +22,14 @@ enum UnsupportedFields {
         Rule(field: "skip_special_tokens", neutral: { $0.boolValue == true }, reason: "special tokens are always left out of the text"),
         Rule(field: "spaces_between_special_tokens", neutral: { $0.boolValue == true }, reason: "not supported"),
         Rule(field: "truncate_prompt_tokens", neutral: never, reason: "prompts are never truncated; send a shorter prompt"),
-        Rule(field: "guided_json", neutral: never, reason: "guided decoding is not supported"),
-        Rule(field: "guided_regex", neutral: never, reason: "guided decoding is not supported"),
-        Rule(field: "guided_choice", neutral: never, reason: "guided decoding is not supported"),
-        Rule(field: "guided_grammar", neutral: never, reason: "guided decoding is not supported"),
-        Rule(field: "structured_outputs", neutral: never, reason: "structured outputs are not supported"),
-        Rule(field: "response_format", neutral: { $0["type"]?.stringValue == "text" }, reason: "only {\"type\": \"text\"} is supported"),
+        Rule(field: "guided_decoding_backend", neutral: never, reason: "this server has one constrained-decoding engine; leave the field out"),
+        Rule(field: "guided_whitespace_pattern", neutral: never,
+             reason: "JSON constraints allow one optional space after ':' and ','; other whitespace patterns are not supported"),
     ]
 
     private static let chatOnly: [Rule] = [
         Rule(field: "functions", neutral: never, reason: "the deprecated functions API is not supported; send 'tools'"),
         Rule(field: "function_call", neutral: never, reason: "the deprecated functions API is not supported; send 'tools'"),
-        Rule(field: "tool_choice", neutral: { ["none", "auto"].contains($0.stringValue ?? "") },
-             reason: "only \"none\" and \"auto\" are supported"),
         Rule(field: "audio", neutral: never, reason: "audio output is not supported"),
         Rule(field: "modalities", neutral: { $0 == .array([.string("text")]) }, reason: "only [\"text\"] is supported"),
         Rule(field: "prediction", neutral: never, reason: "predicted outputs are not supported"),

@@ -1,0 +1,76 @@
+// A model's tokens as the bytes they add to the text, sorted so that tokens sharing a prefix sit
+// together: a token mask is then one pass over the sorted list that walks each shared prefix
+// through the automaton once and skips every token under a prefix the constraint refuses.
+
+public final class TokenVocabulary: Sendable {
+    /// Width of a mask: the model's vocabulary size (ids past the tokenizer's are never allowed).
+    public let size: Int
+    let bytes: [[UInt8]]
+    /// Ids of the tokens with text, in byte order.
+    let order: [Int32]
+    /// How many leading bytes each token in `order` shares with the one before it.
+    let sharedPrefix: [Int32]
+
+    /// `tokenBytes[id]` is nil for tokens that never appear in constrained text (control tokens).
+    public init(tokenBytes: [[UInt8]?], size: Int) {
+        self.size = size
+        let bytes = tokenBytes.map { $0 ?? [] }
+        self.bytes = bytes
+        let order = bytes.indices.filter { !bytes[$0].isEmpty }.sorted { bytes[$0].lexicographicallyPrecedes(bytes[$1]) }
+        self.order = order.map(Int32.init)
+        var shared: [Int32] = []
+        shared.reserveCapacity(order.count)
+        var previous: [UInt8] = []
+        for id in order {
+            let current = bytes[id]
+            var n = 0
+            while n < current.count, n < previous.count, current[n] == previous[n] { n += 1 }
+            shared.append(Int32(n))
+            previous = current
+        }
+        sharedPrefix = shared
+    }
+
+    func bytes(of token: Int) -> [UInt8] { token >= 0 && token < bytes.count ? bytes[token] : [] }
+}
+
+/// Which tokens may come next, and whether the sequence may end here.
+public struct TokenMask: Sendable {
+    let words: [UInt64]
+    public let allowsEnd: Bool
+
+    init(size: Int, allowsEnd: Bool) {
+        words = Array(repeating: 0, count: (size + 63) / 64)
+        self.allowsEnd = allowsEnd
+    }
+
+    init(words: [UInt64], allowsEnd: Bool) {
+        self.words = words
+        self.allowsEnd = allowsEnd
+    }
+
+    public func contains(_ token: Int) -> Bool {
+        token >= 0 && token / 64 < words.count && words[token / 64] & (1 << UInt64(token % 64)) != 0
+    }
+
+    public var allowedCount: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Neither a token nor the end is allowed: the constraint cannot be continued with this vocabulary.
+    public var isDeadEnd: Bool { !allowsEnd && words.allSatisfy { $0 == 0 } }
+
+    /// Scores of refused tokens become -infinity; `endTokens` are kept only where the text may end.
+    public func apply(to scores: inout [Float], endTokens: Set<Int>) {
+        let ends = allowsEnd ? endTokens.filter { $0 >= 0 && $0 < scores.count }.map { ($0, scores[$0]) } : []
+        scores.withUnsafeMutableBufferPointer { row in
+            for (w, word) in words.enumerated() where word != ~0 {
+                let base = w * 64
+                guard base < row.count else { break }
+                for bit in 0..<min(64, row.count - base) where word & (1 << UInt64(bit)) == 0 {
+                    row[base + bit] = -.infinity
+                }
+            }
+            for index in (words.count * 64)..<max(row.count, words.count * 64) { row[index] = -.infinity }
+        }
+        for (token, score) in ends { scores[token] = score }
+    }
+}
