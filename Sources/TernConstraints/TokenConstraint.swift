@@ -33,12 +33,14 @@ public final class TokenConstraint: @unchecked Sendable, Equatable {
         return mask
     }
 
-    /// The state after `token`'s bytes, or nil if the constraint refuses them.
+    /// The state after `token`'s bytes, or nil if the constraint refuses them (or the token has none).
     public func advance(_ state: State, token: Int) -> State? {
         lock.lock()
         defer { lock.unlock() }
+        let bytes = vocabulary.bytes(of: token)
+        guard !bytes.isEmpty else { return nil }
         var current = state
-        for byte in vocabulary.bytes(of: token) {
+        for byte in bytes {
             current = automaton.next(current, byte)
             if current == GrammarAutomaton.dead { return nil }
         }
