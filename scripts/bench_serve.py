@@ -37,11 +37,16 @@ def main():
     parser.add_argument("--requests", type=int, default=64)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--api-key", default="")
+    parser.add_argument("--schema", help="a JSON schema file: every request asks for response_format json_schema with it")
     parser.add_argument("--prefix-test", action="store_true",
                         help="instead: time to first token of two requests sharing a ~1000-token prefix")
     args = parser.parse_args()
     assert args.url.startswith(("http://127.", "http://localhost", "http://[::1]")), "only loopback targets"
     headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
+    response_format = None
+    if args.schema:
+        with open(args.schema) as f:
+            response_format = {"type": "json_schema", "json_schema": {"name": "bench", "schema": json.load(f)}}
     if args.prefix_test:
         prefix_test(args, headers)
         return
@@ -60,6 +65,8 @@ def main():
             body = {"model": args.model, "stream": True, "max_tokens": args.max_tokens, "ignore_eos": True,
                     "stream_options": {"include_usage": True},
                     "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"Question number {i}: tell me a fortune."}]}
+            if response_format:
+                body["response_format"] = response_format
             start, last = time.time(), None
             try:
                 with requests.post(args.url + "/v1/chat/completions", json=body, headers=headers, stream=True, timeout=600) as r:

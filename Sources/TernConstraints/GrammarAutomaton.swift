@@ -19,7 +19,10 @@ final class GrammarAutomaton {
     private var closures: [Int32: [Int32]] = [:]
     private var states: [[Int32]] = []
     private var stateIDs: [[Int32]: StateID] = [:]
-    private var transitions: [Int64: StateID] = [:]
+    /// Per state, its 256 byte transitions once any was asked for (`unknown` until computed): a
+    /// token mask walks hundreds of thousands of bytes, so this lookup must be an array read.
+    private var transitions: [[StateID]?] = []
+    private static let unknown: StateID = -2
     private(set) var start: StateID = 0
 
     init(_ grammar: CompiledGrammar) {
@@ -40,8 +43,7 @@ final class GrammarAutomaton {
     func isComplete(_ state: StateID) -> Bool { states[Int(state)] == [Self.finished] }
 
     func next(_ state: StateID, _ byte: UInt8) -> StateID {
-        let key = Int64(state) << 8 | Int64(byte)
-        if let known = transitions[key] { return known }
+        if let known = transitions[Int(state)]?[Int(byte)], known != Self.unknown { return known }
         var reached: [Int32] = []
         for stack in states[Int(state)] where stack != Self.finished {
             let (position, below) = nodes[Int(stack)]
@@ -49,7 +51,8 @@ final class GrammarAutomaton {
             reached += closure(node(position + 1, below: below))
         }
         let result = reached.isEmpty ? Self.dead : self.state(reached)
-        transitions[key] = result
+        if transitions[Int(state)] == nil { transitions[Int(state)] = [StateID](repeating: Self.unknown, count: 256) }
+        transitions[Int(state)]![Int(byte)] = result
         return result
     }
 
@@ -86,6 +89,7 @@ final class GrammarAutomaton {
         let id = StateID(states.count)
         states.append(key)
         stateIDs[key] = id
+        transitions.append(nil)
         return id
     }
 }

@@ -73,26 +73,28 @@ public final class TokenConstraint: @unchecked Sendable, Equatable {
         var states: [State] = [state]
         var known = 0 // states[0...known] belong to the current token's prefix
         var i = 0
-        let order = vocabulary.order, shared = vocabulary.sharedPrefix
-        while i < order.count {
-            let token = Int(order[i])
-            let bytes = vocabulary.bytes[token]
-            var depth = min(Int(shared[i]), known)
-            var refused = false
-            while depth < bytes.count {
-                let next = automaton.next(states[depth], bytes[depth])
-                if next == GrammarAutomaton.dead { refused = true; break }
-                if states.count <= depth + 1 { states.append(next) } else { states[depth + 1] = next }
-                depth += 1
+        let order = vocabulary.order, shared = vocabulary.sharedPrefix, starts = vocabulary.sortedStarts
+        vocabulary.sortedBytes.withUnsafeBufferPointer { bytes in
+            while i < order.count {
+                let token = Int(order[i])
+                let first = Int(starts[i]), length = Int(starts[i + 1]) - first
+                var depth = min(Int(shared[i]), known)
+                var refused = false
+                while depth < length {
+                    let next = automaton.next(states[depth], bytes[first + depth])
+                    if next == GrammarAutomaton.dead { refused = true; break }
+                    if states.count <= depth + 1 { states.append(next) } else { states[depth + 1] = next }
+                    depth += 1
+                }
+                known = depth
+                i += 1
+                if refused {
+                    // Every following token that starts with the refused prefix is refused too.
+                    while i < order.count, Int(shared[i]) > depth { i += 1 }
+                    continue
+                }
+                if token < vocabulary.size { words[token / 64] |= 1 << UInt64(token % 64) }
             }
-            known = depth
-            i += 1
-            if refused {
-                // Every following token that starts with the refused prefix is refused too.
-                while i < order.count, Int(shared[i]) > depth { i += 1 }
-                continue
-            }
-            if token < vocabulary.size { words[token / 64] |= 1 << UInt64(token % 64) }
         }
         return TokenMask(words: words, allowsEnd: automaton.isAccepting(state))
     }

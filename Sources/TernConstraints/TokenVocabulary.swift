@@ -10,6 +10,10 @@ public final class TokenVocabulary: Sendable {
     let order: [Int32]
     /// How many leading bytes each token in `order` shares with the one before it.
     let sharedPrefix: [Int32]
+    /// The tokens' bytes in `order`, back to back (`sortedStarts[i]..<sortedStarts[i + 1]`): the
+    /// mask pass reads them without touching an array per token.
+    let sortedBytes: [UInt8]
+    let sortedStarts: [Int32]
 
     /// `tokenBytes[id]` is nil for tokens that never appear in constrained text (control tokens).
     public init(tokenBytes: [[UInt8]?], size: Int) {
@@ -29,6 +33,10 @@ public final class TokenVocabulary: Sendable {
             previous = current
         }
         sharedPrefix = shared
+        sortedBytes = order.flatMap { bytes[$0] }
+        var starts: [Int32] = [0]
+        for id in order { starts.append(starts.last! + Int32(bytes[id].count)) }
+        sortedStarts = starts
     }
 
     func bytes(of token: Int) -> [UInt8] { token >= 0 && token < bytes.count ? bytes[token] : [] }
