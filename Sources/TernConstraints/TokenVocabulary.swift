@@ -46,15 +46,27 @@ public final class TokenVocabulary: Sendable {
 public struct TokenMask: Sendable {
     let words: [UInt64]
     public let allowsEnd: Bool
-
-    init(size: Int, allowsEnd: Bool) {
-        words = Array(repeating: 0, count: (size + 63) / 64)
-        self.allowsEnd = allowsEnd
-    }
+    /// The allowed ids when they are few (structural positions): masking then writes only them.
+    private let sparse: [Int32]?
 
     init(words: [UInt64], allowsEnd: Bool) {
         self.words = words
         self.allowsEnd = allowsEnd
+        let count = words.reduce(0) { $0 + $1.nonzeroBitCount }
+        if count <= words.count * 4 { // at most 1/16 of the vocabulary
+            var ids: [Int32] = []
+            ids.reserveCapacity(count)
+            for (w, word) in words.enumerated() {
+                var rest = word
+                while rest != 0 {
+                    ids.append(Int32(w * 64 + rest.trailingZeroBitCount))
+                    rest &= rest - 1
+                }
+            }
+            sparse = ids
+        } else {
+            sparse = nil
+        }
     }
 
     public func contains(_ token: Int) -> Bool {
@@ -66,19 +78,28 @@ public struct TokenMask: Sendable {
     /// Neither a token nor the end is allowed: the constraint cannot be continued with this vocabulary.
     public var isDeadEnd: Bool { !allowsEnd && words.allSatisfy { $0 == 0 } }
 
-    /// Scores of refused tokens become -infinity; `endTokens` are kept only where the text may end.
-    public func apply(to scores: inout [Float], endTokens: Set<Int>) {
-        let ends = allowsEnd ? endTokens.filter { $0 >= 0 && $0 < scores.count }.map { ($0, scores[$0]) } : []
-        scores.withUnsafeMutableBufferPointer { row in
-            for (w, word) in words.enumerated() where word != ~0 {
-                let base = w * 64
-                guard base < row.count else { break }
-                for bit in 0..<min(64, row.count - base) where word & (1 << UInt64(bit)) == 0 {
-                    row[base + bit] = -.infinity
+    /// The scores with refused tokens at -infinity; `endTokens` keep theirs only where the text may end.
+    public func masked(_ scores: [Float], endTokens: Set<Int>) -> [Float] {
+        var out: [Float]
+        if let sparse {
+            out = [Float](repeating: -.infinity, count: scores.count)
+            for id in sparse where Int(id) < scores.count { out[Int(id)] = scores[Int(id)] }
+        } else {
+            out = scores
+            out.withUnsafeMutableBufferPointer { row in
+                for (w, word) in words.enumerated() where word != ~0 {
+                    let base = w * 64
+                    guard base < row.count else { break }
+                    for bit in 0..<min(64, row.count - base) where word & (1 << UInt64(bit)) == 0 {
+                        row[base + bit] = -.infinity
+                    }
                 }
+                for index in (words.count * 64)..<max(row.count, words.count * 64) { row[index] = -.infinity }
             }
-            for index in (words.count * 64)..<max(row.count, words.count * 64) { row[index] = -.infinity }
         }
-        for (token, score) in ends { scores[token] = score }
+        for token in endTokens where token >= 0 && token < scores.count {
+            out[token] = allowsEnd ? scores[token] : -.infinity
+        }
+        return out
     }
 }

@@ -84,8 +84,7 @@ public struct SequenceState: Sendable {
             // The vocabulary cannot continue the structure (it lacks a byte it needs): end here.
             return SampledToken(id: end, logprob: nil, topLogprobs: [])
         }
-        var scores = logits
-        mask.apply(to: &scores, endTokens: endTokens)
+        let scores = mask.masked(logits, endTokens: endTokens)
         let token = sampler.sample(scores, promptTokens: promptTokens, outputTokens: outputTokens, compute: compute)
         let allowed = mask.contains(token.id) || (mask.allowsEnd && endTokens.contains(token.id))
         // The vectorised draw gives refused tokens a probability around 1e-38, not zero; never take one.

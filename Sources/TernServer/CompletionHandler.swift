@@ -157,6 +157,8 @@ final class UsageBox: @unchecked Sendable {
         var counts: (prompt: Int, completion: Int)?
         var prompt: String?
         var completions: [String] = []
+        var user: String?
+        var safetyIdentifier: String?
     }
 
     private let lock = NSLock()
@@ -173,6 +175,14 @@ final class UsageBox: @unchecked Sendable {
     func recordPrompt(_ prompt: String) {
         lock.lock()
         current.prompt = prompt
+        lock.unlock()
+    }
+
+    /// The request's end-user identifiers (`user`, `safety_identifier`).
+    func recordEndUser(_ user: String?, safetyIdentifier: String?) {
+        lock.lock()
+        current.user = user
+        current.safetyIdentifier = safetyIdentifier
         lock.unlock()
     }
 

@@ -48,11 +48,12 @@ struct GenerationOptions {
         p.repetitionPenalty = try fields.double("repetition_penalty", in: 0.01...10) ?? 1
         p.ignoreEOS = try fields.bool("ignore_eos") ?? false
         p.minTokens = try fields.int("min_tokens", in: 0...Int(Int32.max)) ?? 0
+        // OpenAI's cache-routing hint needs nothing here: the prefix cache serves every shared start.
+        _ = try fields.string("prompt_cache_key")
         p.stopTokenIds = try fields.ints("stop_token_ids")
         if let bad = p.stopTokenIds.first(where: { !(0..<vocabularySize).contains($0) }) {
             throw APIError.badRequest("'stop_token_ids' holds \(bad), which is not a token id of this model (0..<\(vocabularySize))", param: "stop_token_ids")
         }
-        _ = try fields.string("user")
         parameters = p
     }
 

@@ -60,6 +60,9 @@ struct RequestLogMiddleware: RouterMiddleware {
                 metadata["prompt_tokens"] = "\(counts.prompt)"
                 metadata["completion_tokens"] = "\(counts.completion)"
             }
+            // OpenAI's end-user identifiers exist for abuse monitoring: they go in the access log.
+            if let user = usage.user { metadata["user"] = .string(user) }
+            if let identifier = usage.safetyIdentifier { metadata["safety_identifier"] = .string(identifier) }
             if logRequests {
                 if let prompt = usage.prompt { metadata["prompt"] = .string(prompt) }
                 if !usage.completions.isEmpty { metadata["completion"] = .array(usage.completions.map { .string($0) }) }

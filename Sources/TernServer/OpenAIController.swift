@@ -59,6 +59,7 @@ struct OpenAIController {
             context.usage.recordPrompt(prompt.serialized)
         }
         var generation = try GenerationOptions(fields, vocabularySize: server.loaded.model.config.vocabSize, chat: kind == .chat)
+        context.usage.recordEndUser(try fields.string("user"), safetyIdentifier: try fields.string("safety_identifier"))
         let toolCalling = kind == .chat ? try ToolCalling.plan(fields, server: server) : nil
         if let toolCalling, toolCalling.format.needsSpecialTokens { generation.parameters.keepSpecialTokens = true }
         let requested = try OutputConstraintRequest.spec(fields)

@@ -81,7 +81,7 @@ struct ToolCalling {
 
     /// A stream reader for one choice, already past the prefix.
     func makeStream() -> ToolCallStream {
-        var stream = ToolCallStream(format: format)
+        var stream = ToolCallStream(format: format, streamsArguments: forced != nil)
         _ = stream.feed(replyPrefix)
         return stream
     }

@@ -78,6 +78,31 @@ import TernFormats
         }
     }
 
+    /// A forced reply's arguments go out as they are written; put together they are the call's arguments.
+    @Test func forcedRepliesStreamArgumentsInPieces() throws {
+        // The shapes a forced reply's grammar writes: no text, arguments as an object after the name.
+        for (format, reply, text, expected) in Self.replies where format != .chatglm3 && text.isEmpty && !reply.contains("\\\"") && !reply.contains("[ARGS]") {
+            var stream = ToolCallStream(format: format, streamsArguments: true)
+            var events: [ToolCallStream.Event] = []
+            for character in reply { events += stream.feed(String(character)) }
+            events += stream.finish()
+            var names: [Int: String] = [:], pieces: [Int: [String]] = [:]
+            for event in events {
+                switch event {
+                case .content(let text): Issue.record("\(format): text \(text)")
+                case .call(let index, let name): names[index] = name
+                case .arguments(let index, let text): pieces[index, default: []].append(text)
+                }
+            }
+            #expect(names.keys.sorted().map { names[$0]! } == expected.map(\.name), "\(format): \(reply)")
+            for (index, call) in expected.enumerated() {
+                #expect((pieces[index]?.count ?? 0) > 3, "\(format): arguments in one piece")
+                let joined = try JSONParser.parse(pieces[index]?.joined() ?? "")
+                #expect(joined == (try JSONParser.parse(call.arguments)), "\(format): \(reply)")
+            }
+        }
+    }
+
     /// Text before a hermes call goes out before the call is complete, and the first call before the second is written.
     @Test func streamingSendsTextAndEachCallAsSoonAsTheyAreKnown() {
         var stream = ToolCallStream(format: .hermes)

@@ -223,18 +223,23 @@ def test_invalid_utf8_is_a_400(server):
 
 @pytest.mark.parametrize("fields, param", [
     ({"stop_token_ids": [-1]}, "stop_token_ids"), ({"best_of": 1000}, "best_of"), ({"best_of": 3}, "best_of"),
-    ({"stop": ""}, "stop"), ({"stop": ["ok", ""]}, "stop"), ({"response_format": {"type": "json_object"}}, "response_format"),
+    ({"stop": ""}, "stop"), ({"stop": ["ok", ""]}, "stop"), ({"response_format": {"type": "json_schema"}}, "response_format.json_schema"),
     ({"tool_choice": "required"}, "tool_choice"), ({"use_beam_search": True}, "use_beam_search"),
-    ({"prompt_logprobs": 1}, "prompt_logprobs"), ({"guided_json": {"type": "object"}}, "guided_json"),
+    ({"prompt_logprobs": 1}, "prompt_logprobs"), ({"guided_json": {"type": "object", "uniqueItems": True}}, "guided_json.uniqueItems"),
+    ({"store": True}, "store"), ({"metadata": {"k": "v"}}, "metadata"), ({"service_tier": "flex"}, "service_tier"),
+    ({"verbosity": "low"}, "verbosity"), ({"prompt_cache_retention": "24h"}, "prompt_cache_retention"),
+    ({"temprature": 0.5}, "temprature"), ({"logits_processors": ["x"]}, "logits_processors"), ({"prompt_cache_key": 3}, "prompt_cache_key"),
 ])
-def test_fields_that_would_be_ignored_are_refused(server, fields, param):
+def test_fields_that_would_be_ignored_or_are_unknown_are_refused(server, fields, param):
     r = post_chat(server, **fields)
     assert r.status_code == 400, r.text
     assert r.json()["error"]["param"] == param
 
 
 def test_neutral_values_of_unsupported_fields_pass(server):
-    r = post_chat(server, best_of=1, response_format={"type": "text"}, tool_choice="none", use_beam_search=False, stop_token_ids=[0])
+    r = post_chat(server, best_of=1, response_format={"type": "text"}, tool_choice="none", use_beam_search=False, stop_token_ids=[0],
+                  store=False, metadata={}, service_tier="auto", prompt_cache_key="app-1", prompt_cache_retention="in_memory",
+                  user="u-1", safety_identifier="s-1")
     assert r.status_code == 200, r.text
 
 

@@ -194,7 +194,7 @@ def test_forced_tool_calls_validate_in_every_format(request, name):
         check_calls(named.choices[0].message.tool_calls, {"clock"})
     stream = c.chat.completions.create(model="tern-e2e", messages=QUESTION, tools=[WEATHER], tool_choice="required", max_tokens=200,
                                        parallel_tool_calls=False, seed=5, stream=True)
-    calls = {}
+    calls, pieces = {}, 0
     finish = None
     for chunk in stream:
         if not chunk.choices:
@@ -204,7 +204,10 @@ def test_forced_tool_calls_validate_in_every_format(request, name):
             entry = calls.setdefault(delta.index, {"name": "", "arguments": ""})
             entry["name"] += delta.function.name or ""
             entry["arguments"] += delta.function.arguments or ""
+            pieces += 1 if delta.function.arguments else 0
     assert finish == "tool_calls" and calls
+    # Constrained calls stream their arguments as they are written (ChatGLM3's Python call is read whole).
+    assert pieces > 2 or name == "chatglm3"
     for entry in calls.values():
         assert entry["name"] == "weather"
         jsonschema.validate(json.loads(entry["arguments"]), SCHEMAS["weather"])

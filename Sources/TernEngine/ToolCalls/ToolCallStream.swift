@@ -1,6 +1,7 @@
 // A streamed reply split as it arrives: its text goes out at once (all but what may be the start
 // of the calls marker), each tool call as soon as it is complete — its name first, then its
 // arguments — as OpenAI's stream deltas carry them. Calls that turn out malformed are sent as text.
+// A forced reply (its shape guaranteed by a constraint) streams its arguments as they are written.
 
 public struct ToolCallStream: Sendable {
     public enum Event: Equatable, Sendable {
@@ -18,8 +19,15 @@ public struct ToolCallStream: Sendable {
     private var callsStart: String.Index?
     private var sentCalls = 0
     public private(set) var hasCalls = false
+    /// Set for forced replies in the JSON formats: calls go out piece by piece.
+    private var streamer: ArgumentsStreamer?
+    private let streamsArguments: Bool
 
-    public init(format: ToolCallFormat) { self.format = format }
+    /// `streamsArguments`: the reply is constrained to calls, so their arguments can go out as they come.
+    public init(format: ToolCallFormat, streamsArguments: Bool = false) {
+        self.format = format
+        self.streamsArguments = streamsArguments && format != .chatglm3
+    }
 
     public mutating func feed(_ text: String) -> [Event] {
         reply += text
@@ -35,6 +43,13 @@ public struct ToolCallStream: Sendable {
             }
         }
         var events = content(upTo: reply.distance(from: reply.startIndex, to: callsStart!))
+        if streamsArguments {
+            if streamer == nil { streamer = ArgumentsStreamer(callsStart: reply.utf8.distance(from: reply.startIndex, to: callsStart!)) }
+            events += streamer!.feed(Array(reply.utf8))
+            sentCalls = streamer!.callCount
+            hasCalls = hasCalls || !events.isEmpty
+            return events
+        }
         events += completeCalls(final: false)
         return events
     }
