@@ -51,6 +51,8 @@ struct CompiledGrammar: Sendable {
         try Self.refuseLeftRecursion(builder.rules, names: builder.names)
     }
 
+    static let maxRepetition = 10_000
+
     enum Symbol: Equatable {
         case bytes(ByteSet)
         case rule(Int)
@@ -107,6 +109,10 @@ struct CompiledGrammar: Sendable {
             case .repeated(let item, let minimum, let maximum):
                 guard minimum >= 0, maximum.map({ $0 >= minimum }) ?? true else {
                     throw ConstraintError("a repetition needs 0 <= min <= max")
+                }
+                // Counted repetitions are unrolled; a huge count would be a huge grammar.
+                guard max(minimum, maximum ?? 0) <= CompiledGrammar.maxRepetition else {
+                    throw ConstraintError("repetition counts above \(CompiledGrammar.maxRepetition) (maxLength, maxItems, {m,n}) are not supported")
                 }
                 let body = try symbols(of: item)
                 var out = Array(repeating: body, count: minimum).flatMap { $0 }

@@ -21,6 +21,9 @@ public final class TokenConstraint: @unchecked Sendable, Equatable {
         start = automaton.start
     }
 
+    /// Masks kept per constraint (a mask is vocabulary/8 bytes: 16 KB for a 128k vocabulary).
+    static let maxCachedMasks = 4096
+
     public static func == (a: TokenConstraint, b: TokenConstraint) -> Bool { a === b }
 
     /// The tokens that keep the text inside the constraint from `state`.
@@ -29,6 +32,8 @@ public final class TokenConstraint: @unchecked Sendable, Equatable {
         defer { lock.unlock() }
         if let known = masks[state] { return known }
         let mask = computeMask(state)
+        // Free-form JSON nests without end and each depth is a new state: bound what is kept.
+        if masks.count >= Self.maxCachedMasks { masks.removeAll(keepingCapacity: true) }
         masks[state] = mask
         return mask
     }

@@ -102,6 +102,8 @@ struct ConstraintTests {
         #expect(throws: ConstraintError.self) { try GBNFParser.grammar("root ::= missing") }
         #expect(throws: ConstraintError.self) { try GBNFParser.grammar("start ::= \"a\"") }
         #expect(throws: ConstraintError.self) { try Self.matcher(try GBNFParser.grammar("root ::= root \"a\" | \"b\"")) }
+        // Counted repetitions are unrolled, so huge counts are refused rather than built.
+        #expect(throws: ConstraintError.self) { try Self.matcher(try JSONSchemaGrammar.grammar(for: ["type": "string", "maxLength": 1_000_000_000])) }
     }
 
     /// Masks come from a pass over the byte-sorted vocabulary that skips refused prefixes; each
