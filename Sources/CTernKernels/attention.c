@@ -87,15 +87,16 @@ static inline __attribute__((always_inline)) float lanes_sum(const float s[LANES
     return m[0];
 }
 
-/// Scores one chunk of up to LANES cached positions (first_pos c0) for every query row and folds
+/// Scores one chunk of up to LANES cached positions (first_pos c0) for query rows [r0, r1) and folds
 /// them into the rows' softmax state. k: the chunk's keys, dimension i at k[i * k_stride + j];
 /// v: its values, position j at v[j * v_stride]. Positions a row may not see are masked, and the
 /// values of masked positions are never read (a slot not written yet may hold anything).
 #define DEFINE_CHUNK(NAME, TYPE, TO_FLOAT, LOAD_LANES)                                                       \
     static inline __attribute__((always_inline)) void NAME(const query_tile *t, const TYPE *k, size_t k_stride, \
-                                                           const TYPE *v, size_t v_stride, size_t c0, size_t count) { \
+                                                           const TYPE *v, size_t v_stride, size_t c0, size_t count,   \
+                                                           size_t r0, size_t r1) {                                    \
         size_t d = t->head_dim;                                                                              \
-        for (size_t r = 0; r < t->rows; r++) {                                                               \
+        for (size_t r = r0; r < r1; r++) {                                                                   \
             size_t token = r / t->group, g = r % t->group, pos = t->first_pos + token;                       \
             size_t seen_from = t->window && pos + 1 > t->window ? pos + 1 - t->window : 0;                   \
             size_t lo = seen_from > c0 ? seen_from - c0 : 0;                                                 \
@@ -166,6 +167,65 @@ DEFINE_CHUNK(chunk_f32, float, AS_FLOAT, lanes_of_f32)
 DEFINE_CHUNK(chunk_f16, _Float16, F16_VALUE, lanes_of_f16)
 DEFINE_CHUNK(chunk_bf16, uint16_t, bf16_value, lanes_of_bf16)
 
+/// Four query rows [r0, r0 + 4) against a chunk of LANES positions every one of them sees, without
+/// ALiBi: each key and value vector is loaded once for the four rows, and the sums run in eight
+/// independent chains, so a long prompt's attention is bound by multiply-adds, not loads.
+static inline __attribute__((always_inline)) void chunk_rows4_f32(const query_tile *t, size_t r0, const float *k, size_t k_stride,
+                                                                   const float *v, size_t v_stride) {
+    size_t d = t->head_dim;
+    const float *q0 = t->q + (r0 / t->group) * t->q_stride + (r0 % t->group) * d;
+    const float *q1 = t->q + ((r0 + 1) / t->group) * t->q_stride + ((r0 + 1) % t->group) * d;
+    const float *q2 = t->q + ((r0 + 2) / t->group) * t->q_stride + ((r0 + 2) % t->group) * d;
+    const float *q3 = t->q + ((r0 + 3) / t->group) * t->q_stride + ((r0 + 3) % t->group) * d;
+    lanes_f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
+    size_t i = 0;
+    for (; i + 2 <= d; i += 2) {
+        lanes_f k0 = lanes_of_f32(k + i * k_stride), k1 = lanes_of_f32(k + (i + 1) * k_stride);
+        a0 += k0 * q0[i], a1 += k0 * q1[i], a2 += k0 * q2[i], a3 += k0 * q3[i];
+        b0 += k1 * q0[i + 1], b1 += k1 * q1[i + 1], b2 += k1 * q2[i + 1], b3 += k1 * q3[i + 1];
+    }
+    if (i < d) {
+        lanes_f k0 = lanes_of_f32(k + i * k_stride);
+        a0 += k0 * q0[i], a1 += k0 * q1[i], a2 += k0 * q2[i], a3 += k0 * q3[i];
+    }
+    lanes_f scores[4] = {(a0 + b0) * t->scale, (a1 + b1) * t->scale, (a2 + b2) * t->scale, (a3 + b3) * t->scale};
+    float s[4][LANES], rescale[4];
+    for (int n = 0; n < 4; n++) {
+        size_t r = r0 + (size_t)n;
+        memcpy(s[n], &scores[n], sizeof scores[n]);
+        float old_max = t->max[r], new_max = fmaxf(lanes_max(s[n]), old_max);
+        for (size_t j = 0; j < LANES; j++) s[n][j] = tern_exp_nonpositive(s[n][j] - new_max);
+        rescale[n] = tern_exp_nonpositive(old_max - new_max);
+        t->max[r] = new_max;
+        t->sum[r] = t->sum[r] * rescale[n] + lanes_sum(s[n]);
+    }
+    float *acc0 = t->acc + r0 * d, *acc1 = acc0 + d, *acc2 = acc1 + d, *acc3 = acc2 + d;
+    size_t c = 0;
+    for (; c + LANES <= d; c += LANES) {
+        lanes_f x0 = lanes_of_f32(acc0 + c) * rescale[0], x1 = lanes_of_f32(acc1 + c) * rescale[1];
+        lanes_f x2 = lanes_of_f32(acc2 + c) * rescale[2], x3 = lanes_of_f32(acc3 + c) * rescale[3];
+        lanes_f y0 = {0}, y1 = {0}, y2 = {0}, y3 = {0};
+        for (size_t j = 0; j < LANES; j += 2) {
+            lanes_f v0 = lanes_of_f32(v + j * v_stride + c), v1 = lanes_of_f32(v + (j + 1) * v_stride + c);
+            x0 += v0 * s[0][j], x1 += v0 * s[1][j], x2 += v0 * s[2][j], x3 += v0 * s[3][j];
+            y0 += v1 * s[0][j + 1], y1 += v1 * s[1][j + 1], y2 += v1 * s[2][j + 1], y3 += v1 * s[3][j + 1];
+        }
+        x0 += y0, x1 += y1, x2 += y2, x3 += y3;
+        memcpy(acc0 + c, &x0, sizeof x0);
+        memcpy(acc1 + c, &x1, sizeof x1);
+        memcpy(acc2 + c, &x2, sizeof x2);
+        memcpy(acc3 + c, &x3, sizeof x3);
+    }
+    for (; c < d; c++) {
+        float *rows[4] = {acc0, acc1, acc2, acc3};
+        for (int n = 0; n < 4; n++) {
+            float a = rows[n][c] * rescale[n];
+            for (size_t j = 0; j < LANES; j++) a += s[n][j] * v[j * v_stride + c];
+            rows[n][c] = a;
+        }
+    }
+}
+
 /// The first `slots` positions of a block of a f16, bf16 or q8_0 cache for one KV head as float
 /// tiles: keys [head_dim][block_size], values [slots][head_dim]. Converted once per block, they
 /// serve every query row of a work item.
@@ -229,16 +289,27 @@ static inline __attribute__((always_inline)) void attend_tile(const attention_ta
         size_t key_at = (block * kv_dim + kv * d) * bs, value_at = block * bs * kv_dim + kv * d;
         for (size_t c0 = 0; c0 < slots; c0 += LANES) {
             size_t count = slots - c0 < LANES ? slots - c0 : LANES;
-            if (c->type == TERN_KV_F32) {
-                chunk_f32(&t, (const float *)c->keys + key_at + c0, bs, (const float *)c->values + value_at + c0 * kv_dim, kv_dim, p0 + c0, count);
-            } else if (rows == 1 && c->type == TERN_KV_F16) {  // one query row: convert while reading
-                chunk_f16(&t, (const _Float16 *)c->keys + key_at + c0, bs, (const _Float16 *)c->values + value_at + c0 * kv_dim, kv_dim, p0 + c0, count);
-            } else if (rows == 1 && c->type == TERN_KV_BF16) {
-                chunk_bf16(&t, (const uint16_t *)c->keys + key_at + c0, bs, (const uint16_t *)c->values + value_at + c0 * kv_dim, kv_dim, p0 + c0, count);
-            } else {
-                if (c0 == 0) block_to_floats(c, block, kv, slots, key_tile, value_tile);
-                chunk_f32(&t, key_tile + c0, bs, value_tile + c0 * d, d, p0 + c0, count);
+            if (rows == 1 && c->type == TERN_KV_F16) {  // one query row: convert while reading
+                chunk_f16(&t, (const _Float16 *)c->keys + key_at + c0, bs, (const _Float16 *)c->values + value_at + c0 * kv_dim, kv_dim, p0 + c0, count, 0, 1);
+                continue;
             }
+            if (rows == 1 && c->type == TERN_KV_BF16) {
+                chunk_bf16(&t, (const uint16_t *)c->keys + key_at + c0, bs, (const uint16_t *)c->values + value_at + c0 * kv_dim, kv_dim, p0 + c0, count, 0, 1);
+                continue;
+            }
+            const float *keys = key_tile + c0, *values = value_tile + c0 * d;
+            size_t value_stride = d;
+            if (c->type == TERN_KV_F32) {
+                keys = (const float *)c->keys + key_at + c0;
+                values = (const float *)c->values + value_at + c0 * kv_dim;
+                value_stride = kv_dim;
+            } else if (c0 == 0) {
+                block_to_floats(c, block, kv, slots, key_tile, value_tile);
+            }
+            // Chunks every row of the tile sees whole (before its first token) go four rows at a time.
+            size_t whole = count == LANES && !t.slopes && !task->window && p0 + c0 + LANES <= t.first_pos + 1 ? rows - rows % 4 : 0;
+            for (size_t r = 0; r < whole; r += 4) chunk_rows4_f32(&t, r, keys, bs, values, value_stride);
+            chunk_f32(&t, keys, bs, values, value_stride, p0 + c0, count, whole, rows);
         }
     }
     for (size_t r = 0; r < rows; r++) {

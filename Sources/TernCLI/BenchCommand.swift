@@ -32,15 +32,10 @@ struct BenchCommand: ParsableCommand {
             let loadSeconds = Date().timeIntervalSince(loadStart)
             let residentAfterLoad = ProcessMemory.residentBytes, loadPeak = ProcessMemory.peakResidentBytes
             let threads = loading.threads ?? Compute.physicalCores
-            let r = Benchmark.run(model: languageModel, promptTokens: promptTokens, generatedTokens: genTokens, repeats: repeats, threads: threads,
-                                  batch: batch, depth: depth)
+            // Quantized weights run on int8 dot products; the peak is measured for the kind in use.
             let quantized = languageModel.weightTypes.keys.contains { $0.hasPrefix("Q") }
-            // Multiply-adds per cycle per core of the kernels in use, two vector pipes: 512-bit
-            // (AVX-512) or 256-bit registers, int8 products (VNNI) or f32 FMA.
-            let wide = String(cString: tern_kernels().pointee.name) == "avx512"
-            let macsPerCycle = (quantized ? 64.0 : 16.0) * (wide ? 2 : 1)
-            let peak = Double(threads) * Self.clockGHz * 1e9 * macsPerCycle
-            let prefillShare = r.prefillTokensPerSecond * Double(languageModel.config.parameterCount) / peak
+            let r = Benchmark.run(model: languageModel, promptTokens: promptTokens, generatedTokens: genTokens, repeats: repeats, threads: threads,
+                                  batch: batch, depth: depth, int8Peak: quantized)
             let kernels = String(cString: tern_kernels().pointee.name)
             let peakResident = max(loadPeak, r.peakResidentBytes)
             if json {
@@ -51,7 +46,9 @@ struct BenchCommand: ParsableCommand {
                     ("achieved_gbps", String(format: "%.2f", r.achievedGBps)),
                     ("memory_read_gbps", String(format: "%.2f", r.memoryReadGBps)),
                     ("bandwidth_share", String(format: "%.3f", r.bandwidthShare)),
-                    ("prefill_peak_share", String(format: "%.3f", prefillShare)),
+                    ("prefill_peak_share", String(format: "%.3f", r.prefillPeakShare)),
+                    ("batch_peak_share", String(format: "%.3f", r.batchPeakShare)),
+                    ("mac_peak_gmacs", String(format: "%.1f", r.macPeak / 1e9)),
                     ("load_seconds", String(format: "%.3f", loadSeconds)),
                     ("rss_after_load_bytes", String(residentAfterLoad)),
                     ("peak_rss_bytes", String(peakResident)),
@@ -71,21 +68,13 @@ struct BenchCommand: ParsableCommand {
                 print("""
                 model \(url.lastPathComponent), \(formatCount(languageModel.config.parameterCount)) parameters, weights: \(types)
                 kernels \(kernels), \(threads) threads, loaded in \(String(format: "%.2f", loadSeconds)) s, resident \(formatBytes(residentAfterLoad)) after load, peak \(formatBytes(peakResident))
-                prefill \(promptTokens) tokens: \(String(format: "%.1f", r.prefillTokensPerSecond)) tokens/s (\(String(format: "%.1f", prefillShare * 100))% of the \(quantized ? "int8" : "f32") peak at \(String(format: "%.2f", Self.clockGHz)) GHz)
+                prefill \(promptTokens) tokens: \(String(format: "%.1f", r.prefillTokensPerSecond)) tokens/s (\(String(format: "%.1f", r.prefillPeakShare * 100))% of the \(quantized ? "int8" : "f32") peak measured: \(String(format: "%.0f", r.macPeak / 1e9)) GMAC/s)
                 decode \(genTokens) tokens\(depth > 0 ? " after \(depth) tokens of context" : ""): \(String(format: "%.1f", r.decodeTokensPerSecond)) tokens/s (KV cache \(languageModel.kvCacheType))
-                \(r.batch > 1 ? "decode \(r.batch) sequences at once after the prompt: \(String(format: "%.1f", r.batchDecodeTokensPerSecond)) tokens/s, \(String(format: "%.2f", r.batchSpeedup))x one sequence (\(String(format: "%.1f", r.batchBaselineTokensPerSecond)))\n" : "")weights per token \(formatBytes(r.weightBytesPerToken)), achieved \(String(format: "%.1f", r.achievedGBps)) GB/s of \(String(format: "%.1f", r.memoryReadGBps)) GB/s measured (\(String(format: "%.0f", r.bandwidthShare * 100))%)
+                \(r.batch > 1 ? "decode \(r.batch) sequences at once after the prompt: \(String(format: "%.1f", r.batchDecodeTokensPerSecond)) tokens/s, \(String(format: "%.2f", r.batchSpeedup))x one sequence (\(String(format: "%.1f", r.batchBaselineTokensPerSecond))), \(String(format: "%.1f", r.batchPeakShare * 100))% of the peak\n" : "")weights per token \(formatBytes(r.weightBytesPerToken)), achieved \(String(format: "%.1f", r.achievedGBps)) GB/s of \(String(format: "%.1f", r.memoryReadGBps)) GB/s measured (\(String(format: "%.0f", r.bandwidthShare * 100))%)
                 """)
             }
         }
     }
-
-    /// The core clock from /proc/cpuinfo (the first "cpu MHz" line), 3 GHz if unknown.
-    static let clockGHz: Double = {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("cpu MHz") }),
-              let mhz = Double(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) else { return 3 }
-        return mhz / 1000
-    }()
 }
 
 /// Quantization and threads, shared by the commands that load a model.

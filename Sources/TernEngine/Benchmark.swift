@@ -24,10 +24,21 @@ public struct BenchmarkResult: Sendable {
     public var batchDecodeTokensPerSecond = 0.0
     public var batchBaselineTokensPerSecond = 0.0
     public var batchSpeedup = 0.0
+    /// The machine's multiply-add peak per second with the same threads, measured in the same run:
+    /// int8 dot products for quantized weights, f32 FMA otherwise (0 where neither vector path exists).
+    public var macPeak = 0.0
+    /// Weight multiply-adds per token: a prompt token's (every layer; the LM head runs for the last
+    /// token only) and a decoded token's (the LM head too). Attention's are left out.
+    public var prefillMACsPerToken = 0.0
+    public var decodeMACsPerToken = 0.0
 
     /// Weight bytes streamed per second while decoding.
     public var achievedGBps: Double { Double(weightBytesPerToken) * decodeTokensPerSecond / 1e9 }
     public var bandwidthShare: Double { memoryReadGBps > 0 ? achievedGBps / memoryReadGBps : 0 }
+    /// Achieved multiply-adds per second as a share of the measured peak: prompt processing, and
+    /// the batched decode (aggregate over its sequences).
+    public var prefillPeakShare: Double { macPeak > 0 ? prefillTokensPerSecond * prefillMACsPerToken / macPeak : 0 }
+    public var batchPeakShare: Double { macPeak > 0 ? batchDecodeTokensPerSecond * decodeMACsPerToken / macPeak : 0 }
 }
 
 public enum Benchmark {
@@ -37,7 +48,7 @@ public enum Benchmark {
     /// tokens after `depth` tokens of context (llama-bench's -d), reporting medians; with `batch` > 1
     /// also `batch` sequences decoding at once.
     public static func run(model: LanguageModel, promptTokens: Int, generatedTokens: Int, repeats: Int, threads: Int,
-                           batch: Int = 1, depth: Int = 0) -> BenchmarkResult {
+                           batch: Int = 1, depth: Int = 0, int8Peak: Bool = true) -> BenchmarkResult {
         let blockSize = Self.blockSize
         let context = max(promptTokens, depth + generatedTokens + 1)
         let promptBlocks = (context + blockSize - 1) / blockSize, ownBlocks = (generatedTokens + blockSize) / blockSize
@@ -52,6 +63,7 @@ public enum Benchmark {
         // tenants of a shared machine only ever lower it.
         let compute = Compute(threads: threads)
         let bandwidthBefore = compute.measureReadBandwidth()
+        let peakBefore = compute.measureMACPeak(int8: int8Peak)
         // The probe's buffer is gone again: the peak from here on is the model's own.
         ProcessMemory.resetPeak()
         var prefillRates: [Double] = [], decodeRates: [Double] = []
@@ -80,6 +92,10 @@ public enum Benchmark {
                                      weightBytesPerToken: model.weightBytes, memoryReadGBps: bandwidth,
                                      promptTokens: promptTokens, generatedTokens: generatedTokens, depth: depth, threads: threads,
                                      peakResidentBytes: peakResident)
+        result.macPeak = max(peakBefore, compute.measureMACPeak(int8: int8Peak))
+        let config = model.config, head = Double(config.vocabSize * config.hiddenSize)
+        result.prefillMACsPerToken = Double(config.parameterCount) - head * (config.tieWordEmbeddings ? 1 : 2)
+        result.decodeMACsPerToken = result.prefillMACsPerToken + head
         if batch > 1 {
             _ = model.forward(ForwardBatch([SequenceChunk(tokens: prompt, startPosition: 0, blockTable: table)]), cache: cache)
             let shared = Array(table.prefix(promptTokens / blockSize))

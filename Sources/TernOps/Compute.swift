@@ -34,6 +34,12 @@ public final class Compute: @unchecked Sendable {
         tern_measure_read_bandwidth(pool, bytes, Int32(repeats))
     }
 
+    /// The machine's multiply-add peak (per second) with this pool's threads: int8 dot products
+    /// (VNNI) or f32 FMA; 0 where the CPU has neither vector path.
+    public func measureMACPeak(int8: Bool, repeats: Int = 5) -> Double {
+        tern_measure_mac_peak(pool, int8 ? 1 : 0, Int32(repeats))
+    }
+
     /// Physical cores: distinct (package, core) pairs in /proc/cpuinfo, else the logical count.
     public static let physicalCores: Int = {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {

@@ -101,6 +101,9 @@ size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads);
 
 /// Best read bandwidth in GB/s of `repeats` passes of the pool's threads over `bytes` of memory.
 double tern_measure_read_bandwidth(tern_pool *pool, size_t bytes, int repeats);
+/// Best multiply-adds per second of `repeats` passes of the pool's threads on registers alone: int8
+/// dot products (VNNI) when `int8`, else f32 FMA; 0 where neither vector path exists.
+double tern_measure_mac_peak(tern_pool *pool, int int8, int repeats);
 
 // Quantizers of llama-quantize's mix types (quantize_blocks.c); count a multiple of the block.
 void tern_quantize_row_q4_1(const float *x, tern_block_q4_1 *y, size_t count);

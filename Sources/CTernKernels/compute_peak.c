@@ -1,0 +1,124 @@
+// Measures the machine's multiply-add peak the way the matmul kernels use it: every thread runs
+// independent chains of the widest int8 dot-product (VNNI) or f32 FMA instruction it has on
+// registers only, so the figure is the arithmetic ceiling, not memory. Benchmarks report their
+// achieved multiply-adds as a share of it, measured in the same run.
+#include "CTernKernels.h"
+#include <time.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define CHAINS 12
+#define STEPS 4096
+
+__attribute__((target("avx512f,avx512vnni"))) static int int8_avx512(int rounds) {
+    __m512i acc[CHAINS];
+    const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(5);
+    for (int c = 0; c < CHAINS; c++) acc[c] = _mm512_set1_epi32(c);
+    for (int r = 0; r < rounds; r++)
+        for (int s = 0; s < STEPS; s++)
+            for (int c = 0; c < CHAINS; c++) acc[c] = _mm512_dpbusd_epi32(acc[c], a, b);
+    __m512i sum = acc[0];
+    for (int c = 1; c < CHAINS; c++) sum = _mm512_add_epi32(sum, acc[c]);
+    return _mm512_reduce_add_epi32(sum);
+}
+
+__attribute__((target("avx2,avxvnni"))) static int int8_avxvnni(int rounds) {
+    __m256i acc[CHAINS];
+    const __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(5);
+    for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_set1_epi32(c);
+    for (int r = 0; r < rounds; r++)
+        for (int s = 0; s < STEPS; s++)
+            for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_dpbusd_avx_epi32(acc[c], a, b);
+    __m256i sum = acc[0];
+    for (int c = 1; c < CHAINS; c++) sum = _mm256_add_epi32(sum, acc[c]);
+    return _mm256_extract_epi32(sum, 0);
+}
+
+__attribute__((target("avx512f"))) static float f32_avx512(int rounds) {
+    __m512 acc[CHAINS];
+    const __m512 a = _mm512_set1_ps(1.0001f), b = _mm512_set1_ps(0.9999f);
+    for (int c = 0; c < CHAINS; c++) acc[c] = _mm512_set1_ps((float)c);
+    for (int r = 0; r < rounds; r++)
+        for (int s = 0; s < STEPS; s++)
+            for (int c = 0; c < CHAINS; c++) acc[c] = _mm512_fmadd_ps(acc[c], a, b);
+    __m512 sum = acc[0];
+    for (int c = 1; c < CHAINS; c++) sum = _mm512_add_ps(sum, acc[c]);
+    return _mm512_reduce_add_ps(sum);
+}
+
+__attribute__((target("avx2,fma"))) static float f32_avx2(int rounds) {
+    __m256 acc[CHAINS];
+    const __m256 a = _mm256_set1_ps(1.0001f), b = _mm256_set1_ps(0.9999f);
+    for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_set1_ps((float)c);
+    for (int r = 0; r < rounds; r++)
+        for (int s = 0; s < STEPS; s++)
+            for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_fmadd_ps(acc[c], a, b);
+    __m256 sum = acc[0];
+    for (int c = 1; c < CHAINS; c++) sum = _mm256_add_ps(sum, acc[c]);
+    float out[8];
+    _mm256_storeu_ps(out, sum);
+    return out[0];
+}
+#endif
+
+typedef struct {
+    int int8;
+    int rounds;
+    /// Multiply-adds one round of one thread performs (0 where no vector path exists).
+    double macs_per_round;
+    volatile float sink[64];
+} peak_task;
+
+static void peak_part(void *context, int thread, int threads) {
+    (void)threads;
+    peak_task *t = context;
+#if defined(__x86_64__)
+    float result = 0;
+    if (t->int8) {
+        if (__builtin_cpu_supports("avx512vnni")) result = (float)int8_avx512(t->rounds);
+        else if (__builtin_cpu_supports("avxvnni")) result = (float)int8_avxvnni(t->rounds);
+    } else {
+        if (__builtin_cpu_supports("avx512f")) result = f32_avx512(t->rounds);
+        else if (__builtin_cpu_supports("fma")) result = f32_avx2(t->rounds);
+    }
+    t->sink[thread % 64] = result;
+#else
+    (void)thread;
+    (void)t;
+#endif
+}
+
+static double macs_per_round(int int8) {
+#if defined(__x86_64__)
+    // 16 lanes x 4 int8 products per 512-bit VNNI instruction; 8 x 4 at 256 bits; 16 / 8 f32 FMAs.
+    double lanes = 0;
+    if (int8) lanes = __builtin_cpu_supports("avx512vnni") ? 64 : __builtin_cpu_supports("avxvnni") ? 32 : 0;
+    else lanes = __builtin_cpu_supports("avx512f") ? 16 : __builtin_cpu_supports("fma") ? 8 : 0;
+    return lanes * STEPS * CHAINS;
+#else
+    (void)int8;
+    return 0;
+#endif
+}
+
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+double tern_measure_mac_peak(tern_pool *pool, int int8, int repeats) {
+    peak_task task = {int8, 64, macs_per_round(int8), {0}};
+    if (task.macs_per_round == 0) return 0;
+    int threads = tern_pool_threads(pool);
+    double best = 0;
+    for (int r = 0; r < repeats; r++) {
+        double start = now_seconds();
+        tern_pool_run(pool, peak_part, &task);
+        double rate = task.macs_per_round * task.rounds * threads / (now_seconds() - start);
+        // Other tenants only ever slow a pass down, so the best pass is the machine's.
+        if (rate > best) best = rate;
+    }
+    return best;
+}
