@@ -1,8 +1,10 @@
 // Measures the machine's multiply-add peak the way the matmul kernels use it: every thread runs
-// independent chains of the widest int8 dot-product (VNNI) or f32 FMA instruction it has on
-// registers only, so the figure is the arithmetic ceiling, not memory. Benchmarks report their
+// independent chains of the widest int8 dot-product (AMX tiles where the kernels use them, else
+// VNNI) or f32 FMA instruction it has on registers only, so the figure is the arithmetic
+// ceiling, not memory. Benchmarks report their
 // achieved multiply-adds as a share of it, measured in the same run.
 #include "CTernKernels.h"
+#include "packed16.h"
 #include <time.h>
 
 #if defined(__x86_64__)
@@ -75,7 +77,9 @@ static void peak_part(void *context, int thread, int threads) {
     peak_task *t = context;
 #if defined(__x86_64__)
     float result = 0;
-    if (t->int8) {
+    if (t->int8 && tern_amx_ready()) {
+        tern_amx_spin((size_t)t->rounds * STEPS);
+    } else if (t->int8) {
         if (__builtin_cpu_supports("avx512vnni")) result = (float)int8_avx512(t->rounds);
         else if (__builtin_cpu_supports("avxvnni")) result = (float)int8_avxvnni(t->rounds);
     } else {
@@ -92,6 +96,7 @@ static void peak_part(void *context, int thread, int threads) {
 static double macs_per_round(int int8) {
 #if defined(__x86_64__)
     // 16 lanes x 4 int8 products per 512-bit VNNI instruction; 8 x 4 at 256 bits; 16 / 8 f32 FMAs.
+    if (int8 && tern_amx_ready()) return 2.0 * 16 * 16 * TERN_QK * STEPS;  // per step of tern_amx_spin
     double lanes = 0;
     if (int8) lanes = __builtin_cpu_supports("avx512vnni") ? 64 : __builtin_cpu_supports("avxvnni") ? 32 : 0;
     else lanes = __builtin_cpu_supports("avx512f") ? 16 : __builtin_cpu_supports("fma") ? 8 : 0;

@@ -354,7 +354,10 @@ X16_KERNEL(dot_q2_kx16_avx512, TERN_WEIGHT_Q2_KX16)
 TERN_TARGET static void dot_x16_avx512(int layout, const void *w, const tern_block_q8a *x, size_t stride, size_t count, size_t tokens,
                                        float *out, size_t out_stride) {
     switch (layout) {
-    case TERN_WEIGHT_Q8_0X16: dot_q8_0x16_avx512(w, x, stride, count, tokens, out, out_stride); break;
+    case TERN_WEIGHT_Q8_0X16:
+        if (tokens == 16 && tern_amx_ready()) tern_dot_q8_0x16_amx(w, x, stride, count, out, out_stride);
+        else dot_q8_0x16_avx512(w, x, stride, count, tokens, out, out_stride);
+        break;
     case TERN_WEIGHT_Q4_0X16: dot_q4_0x16_avx512(w, x, stride, count, tokens, out, out_stride); break;
     case TERN_WEIGHT_Q4_1X16: dot_q4_1x16_avx512(w, x, stride, count, tokens, out, out_stride); break;
     case TERN_WEIGHT_Q4_KX16: dot_q4_kx16_avx512(w, x, stride, count, tokens, out, out_stride); break;

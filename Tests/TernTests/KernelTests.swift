@@ -95,6 +95,24 @@ import TernFormats
         }
     }
 
+    /// Where AMX tiles exist, sixteen tokens against Q8_0 rows run on them and give exactly the
+    /// VNNI kernel's floats (same integer sums, same scaling order).
+    @Test func amxTilesGiveTheVNNIKernelsFloats() throws {
+        guard tern_amx_ready() != 0 else { return }  // no AMX on this CPU: the VNNI path is tested above
+        defer { tern_amx_switch(1); tern_set_kernel_path("auto") }
+        #expect(tern_set_kernel_path("avx512") == 0)
+        let (rows, columns, tokens) = (48, 320, 35)
+        let weights = Self.matrix(.q8_0x16, rows: rows, columns: columns, seed: 77)
+        let x = Self.random(tokens * columns, seed: 78)
+        tern_amx_switch(1)
+        let amx = Self.matmul(.q8_0x16, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
+        tern_amx_switch(0)
+        let vnni = Self.matmul(.q8_0x16, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
+        #expect(amx == vnni)
+        let finite = amx.allSatisfy { $0.isFinite }
+        #expect(finite)
+    }
+
     @Test func quantizedProductsApproximateTheFloatProduct() throws {
         // The formats themselves: error relative to the exact f32 product stays small.
         let (rows, columns) = (8, 512)
