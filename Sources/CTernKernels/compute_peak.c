@@ -1,8 +1,8 @@
 // Measures the machine's multiply-add peak the way the matmul kernels use it: every thread runs
 // independent chains of the widest int8 dot-product (AMX tiles where the kernels use them, else
 // VNNI) or f32 FMA instruction it has on registers only, so the figure is the arithmetic
-// ceiling, not memory. Benchmarks report their
-// achieved multiply-adds as a share of it, measured in the same run.
+// ceiling, not memory. Benchmarks report their achieved multiply-adds as a share of it,
+// measured in the same run.
 #include "CTernKernels.h"
 #include "packed16.h"
 #include <time.h>
@@ -13,55 +13,29 @@
 #define CHAINS 12
 #define STEPS 4096
 
-__attribute__((target("avx512f,avx512vnni"))) static int int8_avx512(int rounds) {
-    __m512i acc[CHAINS];
-    const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(5);
-    for (int c = 0; c < CHAINS; c++) acc[c] = _mm512_set1_epi32(c);
-    for (int r = 0; r < rounds; r++)
-        for (int s = 0; s < STEPS; s++)
-            for (int c = 0; c < CHAINS; c++) acc[c] = _mm512_dpbusd_epi32(acc[c], a, b);
-    __m512i sum = acc[0];
-    for (int c = 1; c < CHAINS; c++) sum = _mm512_add_epi32(sum, acc[c]);
-    return _mm512_reduce_add_epi32(sum);
-}
+/// CHAINS independent accumulators, each stepped STEPS x rounds times by one instruction.
+#define PEAK_KERNEL(NAME, TARGET, VECTOR, SET1, A, B, STEP, ADD, FIRST)               \
+    __attribute__((target(TARGET))) static float NAME(int rounds) {                  \
+        VECTOR acc[CHAINS];                                                            \
+        const VECTOR a = A, b = B;                                                     \
+        for (int c = 0; c < CHAINS; c++) acc[c] = SET1(c);                             \
+        for (int r = 0; r < rounds; r++)                                               \
+            for (int s = 0; s < STEPS; s++)                                            \
+                for (int c = 0; c < CHAINS; c++) acc[c] = STEP(acc[c], a, b);          \
+        VECTOR sum = acc[0];                                                           \
+        for (int c = 1; c < CHAINS; c++) sum = ADD(sum, acc[c]);                       \
+        return (float)FIRST(sum);                                                      \
+    }
 
-__attribute__((target("avx2,avxvnni"))) static int int8_avxvnni(int rounds) {
-    __m256i acc[CHAINS];
-    const __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(5);
-    for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_set1_epi32(c);
-    for (int r = 0; r < rounds; r++)
-        for (int s = 0; s < STEPS; s++)
-            for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_dpbusd_avx_epi32(acc[c], a, b);
-    __m256i sum = acc[0];
-    for (int c = 1; c < CHAINS; c++) sum = _mm256_add_epi32(sum, acc[c]);
-    return _mm256_extract_epi32(sum, 0);
-}
-
-__attribute__((target("avx512f"))) static float f32_avx512(int rounds) {
-    __m512 acc[CHAINS];
-    const __m512 a = _mm512_set1_ps(1.0001f), b = _mm512_set1_ps(0.9999f);
-    for (int c = 0; c < CHAINS; c++) acc[c] = _mm512_set1_ps((float)c);
-    for (int r = 0; r < rounds; r++)
-        for (int s = 0; s < STEPS; s++)
-            for (int c = 0; c < CHAINS; c++) acc[c] = _mm512_fmadd_ps(acc[c], a, b);
-    __m512 sum = acc[0];
-    for (int c = 1; c < CHAINS; c++) sum = _mm512_add_ps(sum, acc[c]);
-    return _mm512_reduce_add_ps(sum);
-}
-
-__attribute__((target("avx2,fma"))) static float f32_avx2(int rounds) {
-    __m256 acc[CHAINS];
-    const __m256 a = _mm256_set1_ps(1.0001f), b = _mm256_set1_ps(0.9999f);
-    for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_set1_ps((float)c);
-    for (int r = 0; r < rounds; r++)
-        for (int s = 0; s < STEPS; s++)
-            for (int c = 0; c < CHAINS; c++) acc[c] = _mm256_fmadd_ps(acc[c], a, b);
-    __m256 sum = acc[0];
-    for (int c = 1; c < CHAINS; c++) sum = _mm256_add_ps(sum, acc[c]);
-    float out[8];
-    _mm256_storeu_ps(out, sum);
-    return out[0];
-}
+#define FIRST_EPI32(v) _mm256_extract_epi32(v, 0)
+PEAK_KERNEL(int8_avx512, "avx512f,avx512vnni", __m512i, _mm512_set1_epi32, _mm512_set1_epi8(3), _mm512_set1_epi8(5),
+            _mm512_dpbusd_epi32, _mm512_add_epi32, _mm512_reduce_add_epi32)
+PEAK_KERNEL(int8_avxvnni, "avx2,avxvnni", __m256i, _mm256_set1_epi32, _mm256_set1_epi8(3), _mm256_set1_epi8(5),
+            _mm256_dpbusd_avx_epi32, _mm256_add_epi32, FIRST_EPI32)
+PEAK_KERNEL(f32_avx512, "avx512f", __m512, _mm512_set1_ps, _mm512_set1_ps(1.0001f), _mm512_set1_ps(0.9999f),
+            _mm512_fmadd_ps, _mm512_add_ps, _mm512_reduce_add_ps)
+PEAK_KERNEL(f32_avx2, "avx2,fma", __m256, _mm256_set1_ps, _mm256_set1_ps(1.0001f), _mm256_set1_ps(0.9999f),
+            _mm256_fmadd_ps, _mm256_add_ps, _mm256_cvtss_f32)
 #endif
 
 typedef struct {
@@ -80,8 +54,8 @@ static void peak_part(void *context, int thread, int threads) {
     if (t->int8 && tern_amx_ready()) {
         tern_amx_spin((size_t)t->rounds * STEPS);
     } else if (t->int8) {
-        if (__builtin_cpu_supports("avx512vnni")) result = (float)int8_avx512(t->rounds);
-        else if (__builtin_cpu_supports("avxvnni")) result = (float)int8_avxvnni(t->rounds);
+        if (__builtin_cpu_supports("avx512vnni")) result = int8_avx512(t->rounds);
+        else if (__builtin_cpu_supports("avxvnni")) result = int8_avxvnni(t->rounds);
     } else {
         if (__builtin_cpu_supports("avx512f")) result = f32_avx512(t->rounds);
         else if (__builtin_cpu_supports("fma")) result = f32_avx2(t->rounds);
