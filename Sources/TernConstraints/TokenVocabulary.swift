@@ -48,11 +48,14 @@ public struct TokenMask: Sendable {
     public let allowsEnd: Bool
     /// The allowed ids when they are few (structural positions): masking then writes only them.
     private let sparse: [Int32]?
+    /// Counted once here: every sampling step asks whether the mask is a dead end.
+    public let allowedCount: Int
 
     init(words: [UInt64], allowsEnd: Bool) {
         self.words = words
         self.allowsEnd = allowsEnd
         let count = words.reduce(0) { $0 + $1.nonzeroBitCount }
+        allowedCount = count
         if count <= words.count * 4 { // at most 1/16 of the vocabulary
             var ids: [Int32] = []
             ids.reserveCapacity(count)
@@ -73,10 +76,8 @@ public struct TokenMask: Sendable {
         token >= 0 && token / 64 < words.count && words[token / 64] & (1 << UInt64(token % 64)) != 0
     }
 
-    public var allowedCount: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
-
     /// Neither a token nor the end is allowed: the constraint cannot be continued with this vocabulary.
-    public var isDeadEnd: Bool { !allowsEnd && words.allSatisfy { $0 == 0 } }
+    public var isDeadEnd: Bool { !allowsEnd && allowedCount == 0 }
 
     /// The scores with refused tokens at -infinity; `endTokens` keep theirs only where the text may end.
     public func masked(_ scores: [Float], endTokens: Set<Int>) -> [Float] {
