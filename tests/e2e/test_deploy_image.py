@@ -70,9 +70,22 @@ def image(docker, tmp_path_factory):
         assert run("strip", "-o", prebuilt, STATIC_BINARY).returncode == 0
         arguments = ["--target", "prebuilt"]
     # The classic builder: Debian's docker.io has no buildx; the prebuilt stages come first for it.
+    # The image and the untagged stage images the classic builder leaves behind are removed afterwards:
+    # each run would otherwise keep about half a gigabyte on the disk.
+    untagged_before = set(untagged_images())
     result = run("docker", "build", "-f", DOCKERFILE, *arguments, "-t", IMAGE, ROOT, env={**os.environ, "DOCKER_BUILDKIT": "0"}, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return IMAGE
+    try:
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        yield IMAGE
+    finally:
+        run("docker", "rmi", "-f", IMAGE)
+        left_behind = [image for image in untagged_images() if image not in untagged_before]
+        if left_behind:
+            run("docker", "rmi", *left_behind)
+
+
+def untagged_images():
+    return run("docker", "images", "-q", "--filter", "dangling=true").stdout.split()
 
 
 class Container:
