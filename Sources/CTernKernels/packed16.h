@@ -15,8 +15,9 @@ void tern_pack16_group(int type, int layout, const void *source, void *target, s
 
 #if defined(__x86_64__)
 /// tern_pack16_group with AVX-512 for Q8_0, Q4_0, IQ4_NL, Q4_K, Q5_K and Q6_K (the others go to it).
-/// Sixteen Q8_0X16 rows against exactly sixteen tokens on AMX tiles; call only when tern_amx_ready().
-void tern_dot_q8_0x16_amx(const void *w, const tern_block_q8a *x, size_t stride, size_t count, float *out, size_t out_stride);
+/// Sixteen rows packed in any sixteen-row layout against exactly sixteen tokens on AMX tiles, the
+/// same floats as the VNNI kernel; call only when tern_amx_ready().
+void tern_dot_x16_amx(int layout, const void *w, const tern_block_q8a *x, size_t stride, size_t count, float *out, size_t out_stride);
 /// Pairs of tile multiplies in that kernel's shapes (2 x 8,192 multiply-adds each), for the peak probe.
 void tern_amx_spin(size_t steps);
 void tern_pack16_group_avx512(int type, int layout, const void *source, void *target, size_t columns, size_t g);

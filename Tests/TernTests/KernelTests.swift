@@ -95,22 +95,28 @@ import TernFormats
         }
     }
 
-    /// Where AMX tiles exist, sixteen tokens against Q8_0 rows run on them and give exactly the
-    /// VNNI kernel's floats (same integer sums, same scaling order).
+    /// Where AMX tiles exist, sixteen tokens against every sixteen-row layout run on them and give
+    /// exactly the VNNI kernel's floats (same integer sums, same scaling order).
     @Test func amxTilesGiveTheVNNIKernelsFloats() throws {
         guard tern_amx_ready() != 0 else { return }  // no AMX on this CPU: the VNNI path is tested above
         defer { tern_amx_switch(1); tern_set_kernel_path("auto") }
         #expect(tern_set_kernel_path("avx512") == 0)
-        let (rows, columns, tokens) = (48, 320, 35)
-        let weights = Self.matrix(.q8_0x16, rows: rows, columns: columns, seed: 77)
-        let x = Self.random(tokens * columns, seed: 78)
-        tern_amx_switch(1)
-        let amx = Self.matmul(.q8_0x16, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
-        tern_amx_switch(0)
-        let vnni = Self.matmul(.q8_0x16, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
-        #expect(amx == vnni)
-        let finite = amx.allSatisfy { $0.isFinite }
-        #expect(finite)
+        let layouts: [(WeightType, columns: Int)] = [
+            (.q8_0x16, 320), (.q4_0x16, 320), (.q4_1x16, 96), (.q5_0x16, 96), (.q5_1x16, 96), (.iq4_nlx16, 96), (.iq4_xsx16, 512),
+            (.q4_kx16, 512), (.q5_kx16, 512), (.q6_kx16, 512), (.q3_kx16, 256), (.q2_kx16, 512),
+        ]
+        for (layout, columns) in layouts {
+            let (rows, tokens) = (48, 35)
+            let weights = Self.matrix(layout, rows: rows, columns: columns, seed: 77)
+            let x = Self.random(tokens * columns, seed: 78)
+            tern_amx_switch(1)
+            let amx = Self.matmul(layout, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
+            tern_amx_switch(0)
+            let vnni = Self.matmul(layout, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
+            #expect(amx == vnni, "\(layout)")
+            let finite = amx.allSatisfy { $0.isFinite }
+            #expect(finite, "\(layout)")
+        }
     }
 
     @Test func quantizedProductsApproximateTheFloatProduct() throws {

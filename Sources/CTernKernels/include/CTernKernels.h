@@ -102,7 +102,7 @@ size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads);
 /// Best read bandwidth in GB/s of `repeats` passes of the pool's threads over `bytes` of memory.
 double tern_measure_read_bandwidth(tern_pool *pool, size_t bytes, int repeats);
 /// Whether AMX int8 tiles are usable (the CPU has them and the kernel granted the tile state);
-/// the sixteen-token Q8_0 kernel then runs on them. `tern_amx_switch(0)` turns them off (tests
+/// sixteen tokens against any sixteen-row layout then run on them. `tern_amx_switch(0)` turns them off (tests
 /// compare both paths), `tern_amx_switch(1)` back on.
 int tern_amx_ready(void);
 void tern_amx_switch(int enabled);
