@@ -11,6 +11,7 @@ static _Thread_local const tern_kernel_table *forced;
 static const tern_kernel_table *best(void) {
     const tern_kernel_table *t;
     if ((t = tern_kernels_avx512())) return t;
+    if ((t = tern_kernels_avxvnni())) return t;
     if ((t = tern_kernels_avx2())) return t;
     if ((t = tern_kernels_neon())) return t;
     return &tern_kernels_scalar;
@@ -34,6 +35,7 @@ int tern_set_kernel_path(const char *name) {
     }
     if (!strcmp(name, "scalar")) t = &tern_kernels_scalar;
     else if (!strcmp(name, "avx2")) t = tern_kernels_avx2();
+    else if (!strcmp(name, "avxvnni")) t = tern_kernels_avxvnni();
     else if (!strcmp(name, "avx512")) t = tern_kernels_avx512();
     else if (!strcmp(name, "neon")) t = tern_kernels_neon();
     if (!t) return -1;
@@ -46,6 +48,7 @@ const char *tern_available_kernel_paths(void) {
     strcpy(names, "scalar");
     if (tern_kernels_neon()) strcat(names, " neon");
     if (tern_kernels_avx2()) strcat(names, " avx2");
+    if (tern_kernels_avxvnni()) strcat(names, " avxvnni");
     if (tern_kernels_avx512()) strcat(names, " avx512");
     return names;
 }

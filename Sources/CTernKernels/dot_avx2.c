@@ -7,11 +7,7 @@
 #include "dot_x86.h"
 
 const tern_kernel_table *tern_kernels_avx2(void) {
-    static const tern_kernel_table table = {
-        "avx2", dot_f32_avx2, dot_f16_avx2, dot_bf16_avx2, dot_q8_0_avx2, dot_q4_0_avx2, dot_q4_k_avx2, dot4_q8_0_avx2, dot4_q4_0_avx2,
-        tern_dot_q4_0x4_scalar, tern_dot_q8_0x4_scalar, 0, 0, 0, 0, 0, tern_dot_x16_scalar,
-        tern_dot_f16x16_scalar, tern_dot_bf16x16_scalar, dot_unpacked_avx2, tern_pack16_group,
-    };
+    static const tern_kernel_table table = TERN_NARROW_TABLE("avx2");
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") ? &table : 0;
 }
 #else

@@ -2,7 +2,7 @@
 #if defined(__x86_64__)
 #define TERN_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 #define TERN_SUFFIX avx512
-#define TERN_VNNI 1
+#define TERN_VNNI TERN_VNNI_512
 #define TERN_WIDE_FLOAT_DOTS 1
 #include "dot_x86.h"
 
@@ -330,7 +330,7 @@ const tern_kernel_table *tern_kernels_avx512(void) {
         "avx512", dot1_f32_avx512, dot1_f16_avx512, dot1_bf16_avx512, dot_q8_0_avx512, dot_q4_0_avx512, dot_q4_k_avx512, dot4_q8_0_avx512, dot4_q4_0_avx512,
         dot_q4_0x4_avx512, dot_q8_0x4_avx512, dot_q4_0x4_t4_avx512, dot_q8_0x4_t4_avx512,
         dot4x4_f32_avx512, dot4x4_f16_avx512, dot4x4_bf16_avx512, dot_x16_avx512,
-        dot_f16x16_avx512, dot_bf16x16_avx512, dot_unpacked_avx512, tern_pack16_group_avx512,
+        dot_f16x16_avx512, dot_bf16x16_avx512, dot_unpacked_avx512, tern_pack16_group_avx512, tern_is_packed16,
     };
     int ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
         && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");

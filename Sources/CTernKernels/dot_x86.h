@@ -1,8 +1,11 @@
-// The x86 dot products, written once and compiled twice: for AVX2+FMA+F16C (dot_avx2.c) and for
-// AVX-512 with VNNI (dot_avx512.c), which define TERN_TARGET, TERN_SUFFIX, TERN_VNNI and
-// TERN_WIDE_FLOAT_DOTS first.
+// The x86 dot products, written once and compiled three times: for AVX2+FMA+F16C (dot_avx2.c), for
+// the same with AVX-VNNI (dot_avxvnni.c) and for AVX-512 with VNNI (dot_avx512.c), which define
+// TERN_TARGET, TERN_SUFFIX, TERN_VNNI (0, TERN_VNNI_AVX or TERN_VNNI_512) and TERN_WIDE_FLOAT_DOTS first.
 #include "packed16.h"
 #include <immintrin.h>
+
+#define TERN_VNNI_AVX 1  // the VEX-encoded 256-bit VNNI of AVX2-only cores (Alder Lake and later)
+#define TERN_VNNI_512 2  // the EVEX-encoded VNNI of AVX-512 cores
 
 #define TERN_FN2(name, suffix) name##_##suffix
 #define TERN_FN(name, suffix) TERN_FN2(name, suffix)
@@ -17,10 +20,22 @@ TERN_TARGET static inline float TERN_FN(hsum, TERN_SUFFIX)(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/// sum plus eight int32 sums of unsigned bytes u times signed bytes s, four pairs per lane. Without
+/// VNNI the pairs pass through saturating int16: exact only while u stays below 128.
+TERN_TARGET static inline __m256i TERN_FN(add_dot_u8s8, TERN_SUFFIX)(__m256i sum, __m256i u, __m256i s) {
+#if TERN_VNNI == TERN_VNNI_512
+    return _mm256_dpbusd_epi32(sum, u, s);
+#elif TERN_VNNI == TERN_VNNI_AVX
+    return _mm256_dpbusd_avx_epi32(sum, u, s);
+#else
+    return _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+#endif
+}
+
 /// Eight int32 sums of unsigned bytes u times signed bytes s, four pairs per lane.
 TERN_TARGET static inline __m256i TERN_FN(dot_u8s8, TERN_SUFFIX)(__m256i u, __m256i s) {
 #if TERN_VNNI
-    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+    return TERN_FN(add_dot_u8s8, TERN_SUFFIX)(_mm256_setzero_si256(), u, s);
 #else
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 #endif
@@ -408,3 +423,97 @@ TERN_TARGET static void TERN_FN(dot4_q4_0, TERN_SUFFIX)(const void *w, const ter
     }
     for (int t = 0; t < 4; t++) out[t] = TERN_FN(hsum, TERN_SUFFIX)(acc[t]) - 8 * offset[t];
 }
+
+#if !TERN_WIDE_FLOAT_DOTS
+/// Sub-block sb of the eight rows `half` (0: rows 0-7, 1: rows 8-15) of a sixteen-row group in
+/// Q8_0X16, Q4_0X16 or Q4_KX16: eight 32-byte vectors of unsigned weights (the halves of the
+/// AVX-512 layout's 64-byte vectors) and weight = scale * q - offset per row.
+__attribute__((always_inline)) TERN_TARGET static inline void TERN_FN(x16_narrow_sub_block, TERN_SUFFIX)(
+    const void *w, int layout, size_t sb, int half, __m256i v[8], __m256 *scale, __m256 *offset) {
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    const uint8_t(*nibbles)[16][4];
+    if (layout == TERN_WEIGHT_Q8_0X16) {
+        const tern_block_q8_0x16 *b = (const tern_block_q8_0x16 *)w + sb;
+        for (int u = 0; u < 8; u++) v[u] = _mm256_loadu_si256((const __m256i *)b->qs[u][8 * half]);
+        *scale = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b->d + 8 * half)));
+        *offset = _mm256_mul_ps(*scale, _mm256_set1_ps(128.0f));  // stored as w + 128
+        return;
+    }
+    if (layout == TERN_WEIGHT_Q4_0X16) {
+        const tern_block_q4_0x16 *b = (const tern_block_q4_0x16 *)w + sb;
+        nibbles = b->qs;
+        *scale = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b->d + 8 * half)));
+        *offset = _mm256_mul_ps(*scale, _mm256_set1_ps(8.0f));
+    } else {
+        const tern_block_q4_kx16 *b = (const tern_block_q4_kx16 *)w + sb / 8;
+        size_t j = sb % 8;
+        nibbles = b->qs[j];
+        __m256 scales = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b->scales[j] + 8 * half))));
+        __m256 mins = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b->mins[j] + 8 * half))));
+        *scale = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b->d + 8 * half))), scales);
+        *offset = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b->dmin + 8 * half))), mins);
+    }
+    for (int u = 0; u < 4; u++) {
+        __m256i quad = _mm256_loadu_si256((const __m256i *)nibbles[u][8 * half]);
+        v[u] = _mm256_and_si256(quad, low);
+        v[u + 4] = _mm256_and_si256(_mm256_srli_epi16(quad, 4), low);
+    }
+}
+
+/// T tokens against a sixteen-row group, eight rows at a time: a sub-block is eight VNNI products
+/// per token and half, the activations' four-byte groups broadcast (the AVX-512 kernel's scheme at
+/// half width). Both halves of a sub-block are done before the next, so its cache lines are read
+/// once; sixteen registers hold one half's weights and a few tokens, so the sums live in memory.
+__attribute__((always_inline)) TERN_TARGET static inline void TERN_FN(x16_narrow, TERN_SUFFIX)(
+    const void *w, int layout, const tern_block_q8a *x, size_t stride, size_t sub_blocks, size_t tokens, float *out, size_t out_stride) {
+    __m256 acc[16][2];
+    for (size_t t = 0; t < tokens; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    for (size_t sb = 0; sb < sub_blocks; sb++) {
+        for (int half = 0; half < 2; half++) {
+            __m256i v[8];
+            __m256 scale, offset;
+            TERN_FN(x16_narrow_sub_block, TERN_SUFFIX)(w, layout, sb, half, v, &scale, &offset);
+            for (size_t t = 0; t < tokens; t++) {
+                const tern_block_q8a *a = x + t * stride + sb;
+                const int32_t *quads = (const int32_t *)a->qs;
+                __m256i sum = TERN_FN(dot_u8s8, TERN_SUFFIX)(v[0], _mm256_set1_epi32(quads[0]));
+                for (int j = 1; j < 8; j++) sum = TERN_FN(add_dot_u8s8, TERN_SUFFIX)(sum, v[j], _mm256_set1_epi32(quads[j]));
+                acc[t][half] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(scale, _mm256_set1_ps(a->d)), acc[t][half]);
+                acc[t][half] = _mm256_fnmadd_ps(offset, _mm256_set1_ps(a->s), acc[t][half]);
+            }
+        }
+    }
+    for (size_t t = 0; t < tokens; t++) {
+        _mm256_storeu_ps(out + t * out_stride, acc[t][0]);
+        _mm256_storeu_ps(out + t * out_stride + 8, acc[t][1]);
+    }
+}
+
+/// Whether this path multiplies a sixteen-row layout itself (the others stay plain here). Without
+/// VNNI only the 4-bit ones: Q8_0X16 stores its weights plus 128, which int16 pairs would saturate.
+static int TERN_FN(has_x16, TERN_SUFFIX)(int layout) {
+    return (TERN_VNNI && layout == TERN_WEIGHT_Q8_0X16) || layout == TERN_WEIGHT_Q4_0X16 || layout == TERN_WEIGHT_Q4_KX16;
+}
+
+TERN_TARGET static void TERN_FN(dot_x16, TERN_SUFFIX)(int layout, const void *w, const tern_block_q8a *x, size_t stride, size_t count,
+                                                     size_t tokens, float *out, size_t out_stride) {
+    size_t sub_blocks = count / TERN_QK;
+    switch (TERN_FN(has_x16, TERN_SUFFIX)(layout) ? layout : -1) {
+    case TERN_WEIGHT_Q8_0X16: TERN_FN(x16_narrow, TERN_SUFFIX)(w, TERN_WEIGHT_Q8_0X16, x, stride, sub_blocks, tokens, out, out_stride); break;
+    case TERN_WEIGHT_Q4_0X16: TERN_FN(x16_narrow, TERN_SUFFIX)(w, TERN_WEIGHT_Q4_0X16, x, stride, sub_blocks, tokens, out, out_stride); break;
+    case TERN_WEIGHT_Q4_KX16: TERN_FN(x16_narrow, TERN_SUFFIX)(w, TERN_WEIGHT_Q4_KX16, x, stride, sub_blocks, tokens, out, out_stride); break;
+    default: tern_dot_x16_scalar(layout, w, x, stride, count, tokens, out, out_stride); break;
+    }
+}
+
+/// The kernel table of a 256-bit path: its own dot products and sixteen-row kernels, the scalar
+/// references for the four-row interleaved layouts.
+#define TERN_NARROW_TABLE(label)                                                                                                  \
+    {                                                                                                                             \
+        label, TERN_FN(dot_f32, TERN_SUFFIX), TERN_FN(dot_f16, TERN_SUFFIX), TERN_FN(dot_bf16, TERN_SUFFIX),                     \
+            TERN_FN(dot_q8_0, TERN_SUFFIX), TERN_FN(dot_q4_0, TERN_SUFFIX), TERN_FN(dot_q4_k, TERN_SUFFIX),                      \
+            TERN_FN(dot4_q8_0, TERN_SUFFIX), TERN_FN(dot4_q4_0, TERN_SUFFIX), tern_dot_q4_0x4_scalar, tern_dot_q8_0x4_scalar, 0, 0, \
+            0, 0, 0, TERN_FN(dot_x16, TERN_SUFFIX), tern_dot_f16x16_scalar, tern_dot_bf16x16_scalar,                             \
+            TERN_FN(dot_unpacked, TERN_SUFFIX), tern_pack16_group, TERN_FN(has_x16, TERN_SUFFIX)                                 \
+    }
+#endif

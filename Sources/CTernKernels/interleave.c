@@ -143,7 +143,8 @@ void tern_dot_bf16x16_scalar(const void *w, const float *x, size_t token_step, s
 
 int tern_interleaved_layout(int type, size_t rows) {
     const tern_kernel_table *k = tern_kernels();
-    if (rows % 16 == 0 && k->dot_x16 != tern_dot_x16_scalar && tern_packed16_layout_of(type)) return tern_packed16_layout_of(type);
+    int packed = tern_packed16_layout_of(type);
+    if (rows % 16 == 0 && packed && k->has_x16 && k->has_x16(packed)) return packed;
     if (type == TERN_WEIGHT_F16 && rows % 16 == 0 && k->dot_f16x16 != tern_dot_f16x16_scalar) return TERN_WEIGHT_F16X16;
     if (type == TERN_WEIGHT_BF16 && rows % 16 == 0 && k->dot_bf16x16 != tern_dot_bf16x16_scalar) return TERN_WEIGHT_BF16X16;
     if (rows % 4 != 0) return type;

@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Context tokens before decoding starts (llama-bench's -d).") var depth = 0
     @Option(help: "Timed repeats; medians are reported.") var repeats = 3
     @Option(help: "Also decode this many sequences at once after a shared prompt (continuous batching's gain).") var batch = 1
-    @Option(name: .customLong("kernel-path"), help: "Force a kernel path: scalar, avx2, avx512, neon (default: best).") var kernelPath: String?
+    @Option(name: .customLong("kernel-path"), help: "Force a kernel path: scalar, avx2, avxvnni, avx512, neon (default: best).") var kernelPath: String?
     @Flag(help: "Print one JSON line.") var json = false
 
     func run() throws {

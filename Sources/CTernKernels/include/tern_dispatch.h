@@ -50,6 +50,8 @@ typedef struct {
     tern_dot_x16_f_fn dot_f16x16, dot_bf16x16;
     tern_dot_unpacked_fn dot_unpacked;
     tern_pack16_fn pack16_group;
+    /// Whether dot_x16 multiplies `layout` itself (weights are packed into it only then); NULL: none.
+    int (*has_x16)(int layout);
 } tern_kernel_table;
 
 /// Most activation rows one tern_dot_unpacked_fn call takes.
@@ -69,7 +71,7 @@ void tern_dot_bf16x16_scalar(const void *w, const float *x, size_t token_step, s
 /// The table in use: the best the CPU supports, unless a path was forced on this thread.
 const tern_kernel_table *tern_kernels(void);
 
-/// Forces a path by name ("scalar", "avx2", "avx512", "neon") or back to the best ("auto"), for
+/// Forces a path by name ("scalar", "avx2", "avxvnni", "avx512", "neon") or back to the best ("auto"), for
 /// the calling thread: the kernels it runs (the pool's threads take its table). Returns 0 on
 /// success, -1 if this CPU or build cannot run that path.
 int tern_set_kernel_path(const char *name);
@@ -80,6 +82,7 @@ const char *tern_available_kernel_paths(void);
 // Per-path tables (defined in the dot_*.c files; NULL where the build has no such path).
 extern const tern_kernel_table tern_kernels_scalar;
 const tern_kernel_table *tern_kernels_avx2(void);
+const tern_kernel_table *tern_kernels_avxvnni(void);
 const tern_kernel_table *tern_kernels_avx512(void);
 const tern_kernel_table *tern_kernels_neon(void);
 
