@@ -36,18 +36,13 @@ int tern_amx_ready(void) {
 
 void tern_amx_switch(int enabled) { amx_switched_off = !enabled; }
 
-typedef struct {
-    uint8_t palette, start_row, reserved[14];
-    uint16_t columns_bytes[16];
-    uint8_t rows[16];
-} tile_config;
+__thread int tern_amx_tile_shape;
 
 /// Tiles 0 and 3: 16 x 16 int32 sums; 1 and 4: sixteen tokens' 32 activation bytes; 2 and 5: a
 /// block's weights, eight rows of sixteen rows' four bytes (two blocks in flight). Tile state is per thread.
 AMX_TARGET static void configure_tiles(void) {
-    static __thread int configured;
-    if (configured) return;
-    tile_config config = {0};
+    if (tern_amx_tile_shape == TERN_TILES_INT8) return;
+    tern_tile_config config = {0};
     config.palette = 1;
     for (int set = 0; set < 6; set += 3) {
         config.rows[set] = 16, config.columns_bytes[set] = 64;
@@ -55,7 +50,7 @@ AMX_TARGET static void configure_tiles(void) {
         config.rows[set + 2] = TERN_QK / 4, config.columns_bytes[set + 2] = 64;
     }
     _tile_loadconfig(&config);
-    configured = 1;
+    tern_amx_tile_shape = TERN_TILES_INT8;
 }
 
 /// Adds one sub-block's 16 x 16 sums, scaled by the weights' and each token's block scale, less

@@ -4,11 +4,14 @@
 // for itself when there are few tokens (no extra barrier), else in a parallel pass first.
 #include "packed16.h"
 #include <stdatomic.h>
+#include <string.h>
 
 #define ROW_TILE 16
 #define TOKEN_TILE 32
 #define FEW_TOKENS 8
 #define ROWS_PER_CLAIM 64   // rows a thread takes at a time (a multiple of every interleaved group)
+#define BF16_MIN_TOKENS 64  // prompts at least this long run quantized sixteen-row matrices on AMX BF16
+#define BF16_TOKEN_BLOCK_BYTES (1 << 20)  // bf16 activations one pass over a thread's panels reads (in L2)
 
 typedef struct {
     const float *x;
@@ -21,6 +24,8 @@ typedef struct {
     int per_thread_quantize;
     size_t activation_group;    // values per activation scale: 256 when every quantized matrix has super-blocks
     float *xt;                  // for 16-bit sixteen-row matrices: each group of 16 tokens as [column][16]
+    uint16_t *xb;               // for the AMX BF16 prefill: the activations in bf16, rows up to a multiple of 32
+    uint16_t *panels;           // and a sixteen-row panel of bf16 weights per thread
     _Atomic size_t next_claim;  // the next ROWS_PER_CLAIM rows no thread has taken yet
     const tern_kernel_table *kernels;
 } matmul_task;
@@ -107,8 +112,23 @@ static void row_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, s
 /// Rows first..last (multiples of 16) of a sixteen-row packed matrix, sixteen tokens per call:
 /// the group's weights stay in cache while every token passes over them. 16-bit groups read the
 /// f32 activations, quantized groups the 8-bit ones.
-static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq) {
+static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq,
+                                   uint16_t *panel) {
     size_t group_bytes = 16 * tern_quant_row_bytes(mat->type, t->k);
+    if (t->xb && !is_sixteen_halves(mat->type)) {
+        // Long prompts on AMX BF16: each group dequantized once per block of tokens whose
+        // activations stay in L2, then every token of the block against it.
+        size_t block = BF16_TOKEN_BLOCK_BYTES / (t->k * sizeof(uint16_t)) / 32 * 32;
+        if (block < 32) block = 32;
+        for (size_t i = 0; i < t->n; i += block) {
+            size_t tokens = t->n - i < block ? t->n - i : block;
+            for (size_t r = first; r < last; r += 16) {
+                tern_x16_bf16_panel(mat->type, (const char *)mat->weights + (r / 16) * group_bytes, t->k, panel);
+                tern_x16_bf16_amx(panel, t->xb + i * t->k, tokens, t->k, mat->out + i * mat->rows + r, mat->rows);
+            }
+        }
+        return;
+    }
     tern_dot_x16_f_fn dot_f = mat->type == TERN_WEIGHT_F16X16 ? t->kernels->dot_f16x16 : t->kernels->dot_bf16x16;
     for (size_t r = first; r < last; r += 16) {
         const char *group = (const char *)mat->weights + (r / 16) * group_bytes;
@@ -128,8 +148,27 @@ static size_t quantized_bytes(size_t k, size_t n, int threads) {
     return (tokens * (k / TERN_QK) * sizeof(tern_block_q8a) + 63) / 64 * 64;
 }
 
+/// The transposed f32 activations of 16-bit matrices.
+static size_t transposed_bytes(size_t k, size_t n) {
+    return (n + 15) / 16 * 16 * k * sizeof(float);
+}
+
+/// The bf16 activations (rows up to a multiple of 32), then a panel per thread.
+static size_t bf16_bytes(size_t k, size_t n, int threads) {
+    return n < BF16_MIN_TOKENS ? 0 : ((n + 31) / 32 * 32 + 16 * (size_t)threads) * k * sizeof(uint16_t);
+}
+
 size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads) {
-    return quantized_bytes(k, n, threads) + (n + 15) / 16 * 16 * k * sizeof(float);
+    return quantized_bytes(k, n, threads) + transposed_bytes(k, n) + bf16_bytes(k, n, threads);
+}
+
+static void bf16_part(void *context, int thread, int threads) {
+    matmul_task *t = context;
+    size_t rows = (t->n + 31) / 32 * 32;
+    for (size_t i = rows * thread / threads; i < rows * (thread + 1) / threads; i++) {
+        if (i < t->n) tern_rows_to_bf16(t->x + i * t->k, t->k, t->xb + i * t->k);
+        else memset(t->xb + i * t->k, 0, t->k * sizeof(uint16_t));
+    }
 }
 
 /// Groups of sixteen tokens laid out column by column, so a 16-bit kernel reads each column's
@@ -153,7 +192,7 @@ static void quantize_part(void *context, int thread, int threads) {
     quantize_rows(t, t->xq, t->n * thread / threads, t->n * (thread + 1) / threads);
 }
 
-static void rows_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq) {
+static void rows_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t first, size_t last, const tern_block_q8a *xq, uint16_t *panel) {
     tern_dot_q_fn dot_q = mat->type == TERN_WEIGHT_Q8_0 ? t->kernels->dot_q8_0
         : mat->type == TERN_WEIGHT_Q4_0 ? t->kernels->dot_q4_0 : t->kernels->dot_q4_k;
     tern_dot_f_fn dot_f = mat->type == TERN_WEIGHT_F32 ? t->kernels->dot_f32
@@ -161,7 +200,7 @@ static void rows_of_matrix(const matmul_task *t, const tern_matrix *mat, size_t 
     tern_dot4_q_fn dot4 = mat->type == TERN_WEIGHT_Q8_0 ? t->kernels->dot4_q8_0
         : mat->type == TERN_WEIGHT_Q4_0 ? t->kernels->dot4_q4_0 : 0;
     if (is_sixteen_rows(mat->type)) {
-        row16_groups_of_matrix(t, mat, first, last, xq);
+        row16_groups_of_matrix(t, mat, first, last, xq, panel);
         return;
     }
     if (is_interleaved(mat->type)) {
@@ -247,7 +286,7 @@ static void matmul_part(void *context, int thread, int threads) {
             if (hi > mat->rows) hi = mat->rows;
             lo = (lo + g - 1) / g * g;
             hi = (hi + g - 1) / g * g;
-            if (lo < hi) rows_of_matrix(t, mat, lo, hi, xq);
+            if (lo < hi) rows_of_matrix(t, mat, lo, hi, xq, t->panels ? t->panels + (size_t)thread * 16 * t->k : 0);
         }
     }
 }
@@ -259,12 +298,14 @@ void tern_matmul_many(tern_pool *pool, const float *x, size_t n, size_t k, const
     task.n = n;
     task.k = k;
     task.count = count < TERN_MAX_MATRICES ? count : TERN_MAX_MATRICES;
-    int any_quantized = 0, any_halves = 0, all_super_blocks = 1;
+    int any_quantized = 0, any_halves = 0, any_packed = 0, all_packed = 1, all_super_blocks = 1;
     for (size_t m = 0; m < task.count; m++) {
         task.matrices[m] = matrices[m];
         task.total_rows += matrices[m].rows;
         any_quantized |= is_quantized(matrices[m].type);
         any_halves |= is_sixteen_halves(matrices[m].type);
+        any_packed |= tern_is_packed16(matrices[m].type);
+        all_packed &= tern_is_packed16(matrices[m].type);
         if (is_quantized(matrices[m].type)) all_super_blocks &= has_super_blocks(matrices[m].type);
     }
     task.activation_group = all_super_blocks && k % TERN_QK_K == 0 ? TERN_QK_K : TERN_QK;
@@ -272,9 +313,16 @@ void tern_matmul_many(tern_pool *pool, const float *x, size_t n, size_t k, const
     task.xq = activations;
     task.kernels = tern_kernels();
     task.per_thread_quantize = any_quantized && n <= FEW_TOKENS;
-    task.xt = (float *)((char *)activations + quantized_bytes(k, n, tern_pool_threads(pool)));
+    int threads = tern_pool_threads(pool);
+    task.xt = (float *)((char *)activations + quantized_bytes(k, n, threads));
+    if (any_packed && n >= BF16_MIN_TOKENS && task.kernels == tern_kernels_avx512() && tern_amx_bf16_ready()) {
+        task.xb = (uint16_t *)((char *)task.xt + transposed_bytes(k, n));
+        task.panels = task.xb + (n + 31) / 32 * 32 * k;
+        tern_pool_run(pool, bf16_part, &task);
+    }
     if (any_halves && n > 1) tern_pool_run(pool, transpose_part, &task);
-    if (any_quantized && !task.per_thread_quantize) tern_pool_run(pool, quantize_part, &task);
+    // (Matrices on the BF16 path do not read the int8 activations.)
+    if (any_quantized && !task.per_thread_quantize && !(task.xb && all_packed)) tern_pool_run(pool, quantize_part, &task);
     tern_pool_run(pool, matmul_part, &task);
 }
 

@@ -119,6 +119,32 @@ import TernFormats
         }
     }
 
+    /// Where AMX BF16 exists, prompts of 64 tokens or more run every quantized sixteen-row layout on
+    /// bf16 panels: within bf16's rounding of the VNNI path (which quantizes activations to int8),
+    /// tokens beyond the last whole tile of 32 included.
+    @Test func amxBF16PrefillAgreesWithTheVNNIPath() throws {
+        guard tern_amx_bf16_ready() != 0 else { return }  // no AMX BF16 on this CPU
+        defer { tern_amx_switch(1); tern_set_kernel_path("auto") }
+        #expect(tern_set_kernel_path("avx512") == 0)
+        let layouts: [(WeightType, columns: Int)] = [
+            (.q8_0x16, 320), (.q4_0x16, 320), (.q4_1x16, 96), (.q5_0x16, 96), (.q5_1x16, 96), (.iq4_nlx16, 96), (.iq4_xsx16, 512),
+            (.q4_kx16, 512), (.q5_kx16, 512), (.q6_kx16, 512), (.q3_kx16, 256), (.q2_kx16, 512),
+        ]
+        for (layout, columns) in layouts {
+            let (rows, tokens) = (48, 83)
+            let weights = Self.matrix(layout, rows: rows, columns: columns, seed: 91)
+            let x = Self.random(tokens * columns, seed: 92)
+            tern_amx_switch(1)
+            let bf16 = Self.matmul(layout, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
+            tern_amx_switch(0)
+            let vnni = Self.matmul(layout, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
+            let scale = vnni.map(abs).max()!
+            let worst = zip(bf16, vnni).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-2 * scale, "\(layout): \(worst) of \(scale)")
+            #expect(bf16 != vnni, "\(layout): the BF16 path did not run")
+        }
+    }
+
     @Test func quantizedProductsApproximateTheFloatProduct() throws {
         // The formats themselves: error relative to the exact f32 product stays small.
         let (rows, columns) = (8, 512)

@@ -106,6 +106,9 @@ double tern_measure_read_bandwidth(tern_pool *pool, size_t bytes, int repeats);
 /// compare both paths), `tern_amx_switch(1)` back on.
 int tern_amx_ready(void);
 void tern_amx_switch(int enabled);
+/// Whether prompts of 64 tokens or more run the quantized sixteen-row matrices on AMX BF16 tiles:
+/// AMX ready (and switched on) with AMX-BF16 and AVX512-BF16.
+int tern_amx_bf16_ready(void);
 /// Best multiply-adds per second of `repeats` passes of the pool's threads on registers alone: int8
 /// dot products (VNNI) when `int8`, else f32 FMA; 0 where neither vector path exists.
 double tern_measure_mac_peak(tern_pool *pool, int int8, int repeats);
