@@ -27,8 +27,8 @@ int tern_amx_bf16_ready(void) {
     return ready;
 }
 
-/// Tiles 0 and 1: 16 tokens x 16 rows of f32 sums; 4 and 5: sixteen tokens' 32 bf16 activations;
-/// 6: a panel's 32 columns.
+/// Tiles 0-3: 16 tokens x 16 rows of f32 sums (two token tiles x two row groups); 4 and 5: sixteen
+/// tokens' 32 bf16 activations; 6 and 7: two panels' 32 columns.
 BF16_TARGET static void configure_tiles(void) {
     if (tern_amx_tile_shape == TERN_TILES_BF16) return;
     tern_tile_config config = {0};
@@ -65,24 +65,47 @@ BF16_TARGET void tern_x16_bf16_panel(int layout, const void *group, size_t colum
     }
 }
 
-BF16_TARGET void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *xb, size_t tokens, size_t columns, float *out, size_t out_stride) {
+BF16_TARGET void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *second_panel, const uint16_t *xb, size_t tokens, size_t columns,
+                                   float *out, size_t out_stride) {
     configure_tiles();
     long x_bytes = (long)(columns * sizeof(uint16_t));
-    float sums[2][16][16] __attribute__((aligned(64)));
+    float sums[4][16][16] __attribute__((aligned(64)));
     for (size_t i = 0; i < tokens; i += 32) {
         const uint16_t *first = xb + i * columns, *second = first + 16 * columns;
         _tile_zero(0);
         _tile_zero(1);
-        for (size_t c = 0; c < columns / 32; c++) {
-            _tile_loadd(6, panel + c * 16 * 32, 64);
-            _tile_loadd(4, first + c * 32, x_bytes);
-            _tile_loadd(5, second + c * 32, x_bytes);
-            _tile_dpbf16ps(0, 4, 6);
-            _tile_dpbf16ps(1, 5, 6);
+        _tile_zero(2);
+        _tile_zero(3);
+        if (second_panel) {
+            // Four tile loads feed four multiplies: each activation tile serves both groups.
+            for (size_t c = 0; c < columns / 32; c++) {
+                _tile_loadd(6, panel + c * 16 * 32, 64);
+                _tile_loadd(7, second_panel + c * 16 * 32, 64);
+                _tile_loadd(4, first + c * 32, x_bytes);
+                _tile_loadd(5, second + c * 32, x_bytes);
+                _tile_dpbf16ps(0, 4, 6);
+                _tile_dpbf16ps(1, 4, 7);
+                _tile_dpbf16ps(2, 5, 6);
+                _tile_dpbf16ps(3, 5, 7);
+            }
+        } else {
+            for (size_t c = 0; c < columns / 32; c++) {
+                _tile_loadd(6, panel + c * 16 * 32, 64);
+                _tile_loadd(4, first + c * 32, x_bytes);
+                _tile_loadd(5, second + c * 32, x_bytes);
+                _tile_dpbf16ps(0, 4, 6);
+                _tile_dpbf16ps(2, 5, 6);
+            }
         }
         _tile_stored(0, sums[0], 64);
         _tile_stored(1, sums[1], 64);
-        for (size_t t = 0; t < 32 && i + t < tokens; t++) _mm512_storeu_ps(out + (i + t) * out_stride, _mm512_load_ps(sums[t / 16][t % 16]));
+        _tile_stored(2, sums[2], 64);
+        _tile_stored(3, sums[3], 64);
+        for (size_t t = 0; t < 32 && i + t < tokens; t++) {
+            float *row = out + (i + t) * out_stride;
+            _mm512_storeu_ps(row, _mm512_load_ps(sums[t / 16 * 2][t % 16]));
+            if (second_panel) _mm512_storeu_ps(row + 16, _mm512_load_ps(sums[t / 16 * 2 + 1][t % 16]));
+        }
     }
 }
 
@@ -96,8 +119,9 @@ int tern_amx_bf16_ready(void) { return 0; }
 void tern_x16_bf16_panel(int layout, const void *group, size_t columns, uint16_t *panel) {
     (void)layout, (void)group, (void)columns, (void)panel;
 }
-void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *xb, size_t tokens, size_t columns, float *out, size_t out_stride) {
-    (void)panel, (void)xb, (void)tokens, (void)columns, (void)out, (void)out_stride;
+void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *second_panel, const uint16_t *xb, size_t tokens, size_t columns,
+                       float *out, size_t out_stride) {
+    (void)panel, (void)second_panel, (void)xb, (void)tokens, (void)columns, (void)out, (void)out_stride;
 }
 void tern_rows_to_bf16(const float *x, size_t count, uint16_t *out) { (void)x, (void)count, (void)out; }
 #endif

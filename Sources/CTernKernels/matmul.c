@@ -25,7 +25,7 @@ typedef struct {
     size_t activation_group;    // values per activation scale: 256 when every quantized matrix has super-blocks
     float *xt;                  // for 16-bit sixteen-row matrices: each group of 16 tokens as [column][16]
     uint16_t *xb;               // for the AMX BF16 prefill: the activations in bf16, rows up to a multiple of 32
-    uint16_t *panels;           // and a sixteen-row panel of bf16 weights per thread
+    uint16_t *panels;           // and two sixteen-row panels of bf16 weights per thread
     _Atomic size_t next_claim;  // the next ROWS_PER_CLAIM rows no thread has taken yet
     const tern_kernel_table *kernels;
 } matmul_task;
@@ -122,9 +122,12 @@ static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat,
         if (block < 32) block = 32;
         for (size_t i = 0; i < t->n; i += block) {
             size_t tokens = t->n - i < block ? t->n - i : block;
-            for (size_t r = first; r < last; r += 16) {
+            // Two groups at a time where there are two.
+            for (size_t r = first; r < last; r += 32) {
+                uint16_t *second = r + 16 < last ? panel + 16 * t->k : 0;
                 tern_x16_bf16_panel(mat->type, (const char *)mat->weights + (r / 16) * group_bytes, t->k, panel);
-                tern_x16_bf16_amx(panel, t->xb + i * t->k, tokens, t->k, mat->out + i * mat->rows + r, mat->rows);
+                if (second) tern_x16_bf16_panel(mat->type, (const char *)mat->weights + (r / 16 + 1) * group_bytes, t->k, second);
+                tern_x16_bf16_amx(panel, second, t->xb + i * t->k, tokens, t->k, mat->out + i * mat->rows + r, mat->rows);
             }
         }
         return;
@@ -153,9 +156,9 @@ static size_t transposed_bytes(size_t k, size_t n) {
     return (n + 15) / 16 * 16 * k * sizeof(float);
 }
 
-/// The bf16 activations (rows up to a multiple of 32), then a panel per thread.
+/// The bf16 activations (rows up to a multiple of 32), then two panels per thread.
 static size_t bf16_bytes(size_t k, size_t n, int threads) {
-    return n < BF16_MIN_TOKENS ? 0 : ((n + 31) / 32 * 32 + 16 * (size_t)threads) * k * sizeof(uint16_t);
+    return n < BF16_MIN_TOKENS ? 0 : ((n + 31) / 32 * 32 + 32 * (size_t)threads) * k * sizeof(uint16_t);
 }
 
 size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads) {
@@ -286,7 +289,7 @@ static void matmul_part(void *context, int thread, int threads) {
             if (hi > mat->rows) hi = mat->rows;
             lo = (lo + g - 1) / g * g;
             hi = (hi + g - 1) / g * g;
-            if (lo < hi) rows_of_matrix(t, mat, lo, hi, xq, t->panels ? t->panels + (size_t)thread * 16 * t->k : 0);
+            if (lo < hi) rows_of_matrix(t, mat, lo, hi, xq, t->panels ? t->panels + (size_t)thread * 32 * t->k : 0);
         }
     }
 }

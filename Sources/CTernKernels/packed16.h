@@ -35,9 +35,11 @@ extern __thread int tern_amx_tile_shape;
 /// Sixteen rows packed in a quantized sixteen-row layout, dequantized into `panel` (16 x columns
 /// bf16): per 32 columns, sixteen 64-byte rows holding each of the sixteen rows' weights 2p, 2p + 1.
 void tern_x16_bf16_panel(int layout, const void *group, size_t columns, uint16_t *panel);
-/// A panel against `tokens` rows of bf16 activations (`columns` each; rows up to the next multiple
-/// of 32 must be readable): out[token * out_stride + row] for the sixteen rows.
-void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *xb, size_t tokens, size_t columns, float *out, size_t out_stride);
+/// A panel, and the next group's panel unless NULL, against `tokens` rows of bf16 activations
+/// (`columns` each; rows up to the next multiple of 32 must be readable): out[token * out_stride + row]
+/// for the sixteen or 32 rows.
+void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *second_panel, const uint16_t *xb, size_t tokens, size_t columns, float *out,
+                       size_t out_stride);
 /// f32 rows to bf16, rounding to nearest even.
 void tern_rows_to_bf16(const float *x, size_t count, uint16_t *out);
 void tern_pack16_group_avx512(int type, int layout, const void *source, void *target, size_t columns, size_t g);
