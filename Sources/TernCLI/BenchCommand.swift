@@ -16,10 +16,16 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("prompt-tokens")) var promptTokens = 512
     @Option(name: .customLong("gen-tokens")) var genTokens = 128
     @Option(help: "Context tokens before decoding starts (llama-bench's -d).") var depth = 0
+    @Option(name: .customLong("prefill-chunk"), help: "Prefill the prompt in passes of this many tokens, as the server's --max-num-batched-tokens splits it (default: one pass).")
+    var prefillChunk: Int?
     @Option(help: "Timed repeats; medians are reported.") var repeats = 3
     @Option(help: "Also decode this many sequences at once after a shared prompt (continuous batching's gain).") var batch = 1
     @Option(name: .customLong("kernel-path"), help: "Force a kernel path: scalar, avx2, avxvnni, avx512, neon (default: best).") var kernelPath: String?
     @Flag(help: "Print one JSON line.") var json = false
+
+    func validate() throws {
+        if let prefillChunk, prefillChunk < 1 { throw ValidationError("--prefill-chunk must be at least 1") }
+    }
 
     func run() throws {
         try reportingErrors {
@@ -35,7 +41,7 @@ struct BenchCommand: ParsableCommand {
             // Quantized weights run on int8 dot products; the peak is measured for the kind in use.
             let quantized = languageModel.weightTypes.keys.contains { $0.hasPrefix("Q") }
             let r = Benchmark.run(model: languageModel, promptTokens: promptTokens, generatedTokens: genTokens, repeats: repeats, threads: threads,
-                                  batch: batch, depth: depth, int8Peak: quantized)
+                                  batch: batch, depth: depth, int8Peak: quantized, prefillChunk: prefillChunk)
             let kernels = String(cString: tern_kernels().pointee.name)
             let peakResident = max(loadPeak, r.peakResidentBytes)
             if json {
@@ -54,6 +60,7 @@ struct BenchCommand: ParsableCommand {
                     ("peak_rss_bytes", String(peakResident)),
                     ("kv_cache_dtype", "\"\(languageModel.kvCacheType)\""),
                     ("depth", String(depth)),
+                    ("prefill_chunk", String(prefillChunk ?? promptTokens)),
                     ("batch", String(r.batch)),
                     ("batch_decode_tokens_per_s", String(format: "%.2f", r.batchDecodeTokensPerSecond)),
                     ("batch_baseline_tokens_per_s", String(format: "%.2f", r.batchBaselineTokensPerSecond)),

@@ -44,11 +44,12 @@ public struct BenchmarkResult: Sendable {
 public enum Benchmark {
     static let blockSize = 16
 
-    /// Times `repeats` prefills of `promptTokens` random tokens and decodes of `generatedTokens`
-    /// tokens after `depth` tokens of context (llama-bench's -d), reporting medians; with `batch` > 1
-    /// also `batch` sequences decoding at once.
+    /// Times `repeats` prefills of `promptTokens` random tokens (in passes of `prefillChunk` tokens
+    /// each, as the server's token budget splits long prompts; nil: one pass) and decodes of
+    /// `generatedTokens` tokens after `depth` tokens of context (llama-bench's -d), reporting
+    /// medians; with `batch` > 1 also `batch` sequences decoding at once.
     public static func run(model: LanguageModel, promptTokens: Int, generatedTokens: Int, repeats: Int, threads: Int,
-                           batch: Int = 1, depth: Int = 0, int8Peak: Bool = true) -> BenchmarkResult {
+                           batch: Int = 1, depth: Int = 0, int8Peak: Bool = true, prefillChunk: Int? = nil) -> BenchmarkResult {
         let blockSize = Self.blockSize
         let context = max(promptTokens, depth + generatedTokens + 1)
         let promptBlocks = (context + blockSize - 1) / blockSize, ownBlocks = (generatedTokens + blockSize) / blockSize
@@ -75,7 +76,11 @@ public enum Benchmark {
         }
         for _ in 0..<repeats {
             let start = Date()
-            _ = model.forward(ForwardBatch([SequenceChunk(tokens: prompt, startPosition: 0, blockTable: table)]), cache: cache)
+            let chunk = max(1, prefillChunk ?? promptTokens)
+            for from in stride(from: 0, to: promptTokens, by: chunk) {
+                let tokens = Array(prompt[from..<min(from + chunk, promptTokens)])
+                _ = model.forward(ForwardBatch([SequenceChunk(tokens: tokens, startPosition: from, blockTable: table)]), cache: cache)
+            }
             prefillRates.append(Double(promptTokens) / Date().timeIntervalSince(start))
 
             var token = prompt[0]
