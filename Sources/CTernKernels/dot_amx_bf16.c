@@ -65,13 +65,13 @@ BF16_TARGET void tern_x16_bf16_panel(int layout, const void *group, size_t colum
     }
 }
 
-BF16_TARGET void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *second_panel, const uint16_t *xb, size_t tokens, size_t columns,
-                                   float *out, size_t out_stride) {
+BF16_TARGET void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *second_panel, const uint16_t *xb, size_t rows, size_t from,
+                                   size_t tokens, size_t columns, float *out, size_t out_stride) {
     configure_tiles();
-    long x_bytes = (long)(columns * sizeof(uint16_t));
+    const long x_bytes = 64, chunk = (long)rows * 32;  // a tile's sixteen tokens are 1 KiB in a row
     float sums[4][16][16] __attribute__((aligned(64)));
     for (size_t i = 0; i < tokens; i += 32) {
-        const uint16_t *first = xb + i * columns, *second = first + 16 * columns;
+        const uint16_t *first = xb + (from + i) * 32, *second = first + 16 * 32;
         _tile_zero(0);
         _tile_zero(1);
         _tile_zero(2);
@@ -81,8 +81,8 @@ BF16_TARGET void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *second
             for (size_t c = 0; c < columns / 32; c++) {
                 _tile_loadd(6, panel + c * 16 * 32, 64);
                 _tile_loadd(7, second_panel + c * 16 * 32, 64);
-                _tile_loadd(4, first + c * 32, x_bytes);
-                _tile_loadd(5, second + c * 32, x_bytes);
+                _tile_loadd(4, first + c * chunk, x_bytes);
+                _tile_loadd(5, second + c * chunk, x_bytes);
                 _tile_dpbf16ps(0, 4, 6);
                 _tile_dpbf16ps(1, 4, 7);
                 _tile_dpbf16ps(2, 5, 6);
@@ -91,8 +91,8 @@ BF16_TARGET void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *second
         } else {
             for (size_t c = 0; c < columns / 32; c++) {
                 _tile_loadd(6, panel + c * 16 * 32, 64);
-                _tile_loadd(4, first + c * 32, x_bytes);
-                _tile_loadd(5, second + c * 32, x_bytes);
+                _tile_loadd(4, first + c * chunk, x_bytes);
+                _tile_loadd(5, second + c * chunk, x_bytes);
                 _tile_dpbf16ps(0, 4, 6);
                 _tile_dpbf16ps(2, 5, 6);
             }
@@ -109,19 +109,20 @@ BF16_TARGET void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *second
     }
 }
 
-BF16_TARGET void tern_rows_to_bf16(const float *x, size_t count, uint16_t *out) {
-    size_t i = 0;
-    for (; i + 16 <= count; i += 16) _mm256_storeu_si256((__m256i *)(out + i), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x + i)));
-    for (; i < count; i++) out[i] = tern_f32_to_bf16(x[i]);
+BF16_TARGET void tern_row_to_bf16_chunks(const float *x, size_t columns, uint16_t *out, size_t rows) {
+    for (size_t c = 0; c < columns / 32; c++) {
+        __m512 low = x ? _mm512_loadu_ps(x + 32 * c) : _mm512_setzero_ps(), high = x ? _mm512_loadu_ps(x + 32 * c + 16) : _mm512_setzero_ps();
+        _mm512_storeu_si512(out + c * rows * 32, (__m512i)_mm512_cvtne2ps_pbh(high, low));
+    }
 }
 #else
 int tern_amx_bf16_ready(void) { return 0; }
 void tern_x16_bf16_panel(int layout, const void *group, size_t columns, uint16_t *panel) {
     (void)layout, (void)group, (void)columns, (void)panel;
 }
-void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *second_panel, const uint16_t *xb, size_t tokens, size_t columns,
-                       float *out, size_t out_stride) {
-    (void)panel, (void)second_panel, (void)xb, (void)tokens, (void)columns, (void)out, (void)out_stride;
+void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *second_panel, const uint16_t *xb, size_t rows, size_t from, size_t tokens,
+                       size_t columns, float *out, size_t out_stride) {
+    (void)panel, (void)second_panel, (void)xb, (void)rows, (void)from, (void)tokens, (void)columns, (void)out, (void)out_stride;
 }
-void tern_rows_to_bf16(const float *x, size_t count, uint16_t *out) { (void)x, (void)count, (void)out; }
+void tern_row_to_bf16_chunks(const float *x, size_t columns, uint16_t *out, size_t rows) { (void)x, (void)columns, (void)out, (void)rows; }
 #endif

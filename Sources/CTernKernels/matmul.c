@@ -4,7 +4,6 @@
 // for itself when there are few tokens (no extra barrier), else in a parallel pass first.
 #include "packed16.h"
 #include <stdatomic.h>
-#include <string.h>
 
 #define ROW_TILE 16
 #define TOKEN_TILE 32
@@ -24,7 +23,7 @@ typedef struct {
     int per_thread_quantize;
     size_t activation_group;    // values per activation scale: 256 when every quantized matrix has super-blocks
     float *xt;                  // for 16-bit sixteen-row matrices: each group of 16 tokens as [column][16]
-    uint16_t *xb;               // for the AMX BF16 prefill: the activations in bf16, rows up to a multiple of 32
+    uint16_t *xb;               // for the AMX BF16 prefill: the activations in bf16, 32 columns of all tokens (up to a multiple of 32) at a time
     uint16_t *panels;           // and two sixteen-row panels of bf16 weights per thread
     _Atomic size_t next_claim;  // the next ROWS_PER_CLAIM rows no thread has taken yet
     const tern_kernel_table *kernels;
@@ -127,7 +126,7 @@ static void row16_groups_of_matrix(const matmul_task *t, const tern_matrix *mat,
                 uint16_t *second = r + 16 < last ? panel + 16 * t->k : 0;
                 tern_x16_bf16_panel(mat->type, (const char *)mat->weights + (r / 16) * group_bytes, t->k, panel);
                 if (second) tern_x16_bf16_panel(mat->type, (const char *)mat->weights + (r / 16 + 1) * group_bytes, t->k, second);
-                tern_x16_bf16_amx(panel, second, t->xb + i * t->k, tokens, t->k, mat->out + i * mat->rows + r, mat->rows);
+                tern_x16_bf16_amx(panel, second, t->xb, (t->n + 31) / 32 * 32, i, tokens, t->k, mat->out + i * mat->rows + r, mat->rows);
             }
         }
         return;
@@ -168,10 +167,8 @@ size_t tern_matmul_scratch_bytes(size_t k, size_t n, int threads) {
 static void bf16_part(void *context, int thread, int threads) {
     matmul_task *t = context;
     size_t rows = (t->n + 31) / 32 * 32;
-    for (size_t i = rows * thread / threads; i < rows * (thread + 1) / threads; i++) {
-        if (i < t->n) tern_rows_to_bf16(t->x + i * t->k, t->k, t->xb + i * t->k);
-        else memset(t->xb + i * t->k, 0, t->k * sizeof(uint16_t));
-    }
+    for (size_t i = rows * thread / threads; i < rows * (thread + 1) / threads; i++)
+        tern_row_to_bf16_chunks(i < t->n ? t->x + i * t->k : 0, t->k, t->xb + i * 32, rows);
 }
 
 /// Groups of sixteen tokens laid out column by column, so a 16-bit kernel reads each column's

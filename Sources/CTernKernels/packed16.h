@@ -35,13 +35,14 @@ extern __thread int tern_amx_tile_shape;
 /// Sixteen rows packed in a quantized sixteen-row layout, dequantized into `panel` (16 x columns
 /// bf16): per 32 columns, sixteen 64-byte rows holding each of the sixteen rows' weights 2p, 2p + 1.
 void tern_x16_bf16_panel(int layout, const void *group, size_t columns, uint16_t *panel);
-/// A panel, and the next group's panel unless NULL, against `tokens` rows of bf16 activations
-/// (`columns` each; rows up to the next multiple of 32 must be readable): out[token * out_stride + row]
-/// for the sixteen or 32 rows.
-void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *second_panel, const uint16_t *xb, size_t tokens, size_t columns, float *out,
-                       size_t out_stride);
-/// f32 rows to bf16, rounding to nearest even.
-void tern_rows_to_bf16(const float *x, size_t count, uint16_t *out);
+/// A panel, and the next group's panel unless NULL, against tokens [from, from + tokens) of bf16
+/// activations laid out by tern_row_to_bf16_chunks (`rows` of them, a multiple of 32, every token
+/// up to the next multiple of 32 present): out[token * out_stride + row] for the sixteen or 32 rows.
+void tern_x16_bf16_amx(const uint16_t *panel, const uint16_t *second_panel, const uint16_t *xb, size_t rows, size_t from, size_t tokens,
+                       size_t columns, float *out, size_t out_stride);
+/// One f32 activation row (NULL: zeros) in bf16, rounded to nearest even, as AMX reads it: its
+/// columns 32c..32c + 31 at out[c * rows * 32], where `out` is the token's place in chunk 0.
+void tern_row_to_bf16_chunks(const float *x, size_t columns, uint16_t *out, size_t rows);
 void tern_pack16_group_avx512(int type, int layout, const void *source, void *target, size_t columns, size_t g);
 #endif
 
