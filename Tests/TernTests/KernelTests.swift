@@ -95,24 +95,32 @@ import TernFormats
         }
     }
 
+    /// Every quantized sixteen-row layout with a width of whole blocks of its type.
+    static let sixteenRowLayouts: [(WeightType, columns: Int)] = [
+        (.q8_0x16, 320), (.q4_0x16, 320), (.q4_1x16, 96), (.q5_0x16, 96), (.q5_1x16, 96), (.iq4_nlx16, 96), (.iq4_xsx16, 512),
+        (.q4_kx16, 512), (.q5_kx16, 512), (.q6_kx16, 512), (.q3_kx16, 256), (.q2_kx16, 512),
+    ]
+
+    /// A 48-row random matrix in `layout` times `tokens` random rows on the AVX-512 path, with AMX
+    /// switched on and then off.
+    static func withAndWithoutAMX(_ layout: WeightType, columns: Int, tokens: Int, seed: UInt64) -> (amx: [Float], vnni: [Float]) {
+        let rows = 48
+        let weights = matrix(layout, rows: rows, columns: columns, seed: seed)
+        let x = random(tokens * columns, seed: seed + 1)
+        tern_amx_switch(1)
+        let amx = matmul(layout, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
+        tern_amx_switch(0)
+        return (amx, matmul(layout, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2))
+    }
+
     /// Where AMX tiles exist, sixteen tokens against every sixteen-row layout run on them and give
     /// exactly the VNNI kernel's floats (same integer sums, same scaling order).
     @Test func amxTilesGiveTheVNNIKernelsFloats() throws {
         guard tern_amx_ready() != 0 else { return }  // no AMX on this CPU: the VNNI path is tested above
         defer { tern_amx_switch(1); tern_set_kernel_path("auto") }
         #expect(tern_set_kernel_path("avx512") == 0)
-        let layouts: [(WeightType, columns: Int)] = [
-            (.q8_0x16, 320), (.q4_0x16, 320), (.q4_1x16, 96), (.q5_0x16, 96), (.q5_1x16, 96), (.iq4_nlx16, 96), (.iq4_xsx16, 512),
-            (.q4_kx16, 512), (.q5_kx16, 512), (.q6_kx16, 512), (.q3_kx16, 256), (.q2_kx16, 512),
-        ]
-        for (layout, columns) in layouts {
-            let (rows, tokens) = (48, 35)
-            let weights = Self.matrix(layout, rows: rows, columns: columns, seed: 77)
-            let x = Self.random(tokens * columns, seed: 78)
-            tern_amx_switch(1)
-            let amx = Self.matmul(layout, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
-            tern_amx_switch(0)
-            let vnni = Self.matmul(layout, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
+        for (layout, columns) in Self.sixteenRowLayouts {
+            let (amx, vnni) = Self.withAndWithoutAMX(layout, columns: columns, tokens: 35, seed: 77)
             #expect(amx == vnni, "\(layout)")
             let finite = amx.allSatisfy { $0.isFinite }
             #expect(finite, "\(layout)")
@@ -126,18 +134,8 @@ import TernFormats
         guard tern_amx_bf16_ready() != 0 else { return }  // no AMX BF16 on this CPU
         defer { tern_amx_switch(1); tern_set_kernel_path("auto") }
         #expect(tern_set_kernel_path("avx512") == 0)
-        let layouts: [(WeightType, columns: Int)] = [
-            (.q8_0x16, 320), (.q4_0x16, 320), (.q4_1x16, 96), (.q5_0x16, 96), (.q5_1x16, 96), (.iq4_nlx16, 96), (.iq4_xsx16, 512),
-            (.q4_kx16, 512), (.q5_kx16, 512), (.q6_kx16, 512), (.q3_kx16, 256), (.q2_kx16, 512),
-        ]
-        for (layout, columns) in layouts {
-            let (rows, tokens) = (48, 83)
-            let weights = Self.matrix(layout, rows: rows, columns: columns, seed: 91)
-            let x = Self.random(tokens * columns, seed: 92)
-            tern_amx_switch(1)
-            let bf16 = Self.matmul(layout, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
-            tern_amx_switch(0)
-            let vnni = Self.matmul(layout, weights, rows: rows, columns: columns, x: x, tokens: tokens, threads: 2)
+        for (layout, columns) in Self.sixteenRowLayouts {
+            let (bf16, vnni) = Self.withAndWithoutAMX(layout, columns: columns, tokens: 83, seed: 91)
             let scale = vnni.map(abs).max()!
             let worst = zip(bf16, vnni).map { abs($0 - $1) }.max()!
             #expect(worst <= 1e-2 * scale, "\(layout): \(worst) of \(scale)")
