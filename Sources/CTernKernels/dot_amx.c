@@ -107,8 +107,9 @@ AMX_TARGET static inline __attribute__((always_inline)) void prepare_halves(int 
     for (int u = 0; u < 4; u++) _mm512_store_si512(staged[0][u], v[u]), _mm512_store_si512(staged[1][u + 4], v[u + 4]);
 }
 
-static inline void prefetch_sub_block(const void *w, size_t sb, size_t sub_block_bytes) {
-    for (size_t line = 0; line < sub_block_bytes; line += 64)
+/// Asks for sub-blocks sb + PREFETCH_SUB_BLOCKS onwards, `count` of them, while sb computes.
+static inline void prefetch_sub_blocks(const void *w, size_t sb, size_t count, size_t sub_block_bytes) {
+    for (size_t line = 0; line < count * sub_block_bytes; line += 64)
         _mm_prefetch((const char *)w + (sb + PREFETCH_SUB_BLOCKS) * sub_block_bytes + line, _MM_HINT_T0);
 }
 
@@ -129,7 +130,7 @@ AMX_TARGET static inline __attribute__((always_inline)) void amx_x16_whole(int l
     _tile_dpbsud(0, 1, 2);  // signed activations times unsigned weights
     for (size_t a = 0; a < n; a += 2) {
         size_t b = a + 1;
-        prefetch_sub_block(w, a, 2 * sub_block_bytes);
+        prefetch_sub_blocks(w, a, 2, sub_block_bytes);
         if (b < n) {
             _tile_zero(3);
             _tile_loadd(4, x[b].qs, x_bytes);
@@ -168,7 +169,7 @@ AMX_TARGET static inline __attribute__((always_inline)) void amx_x16_halves(int 
     __m512 scale[2][2], offset[2][2];
     prepare_halves(layout, w, 0, staged[0], scale[0], offset[0]);
     for (size_t sb = 0; sb < n; sb++) {
-        prefetch_sub_block(w, sb, sub_block_bytes);
+        prefetch_sub_blocks(w, sb, 1, sub_block_bytes);
         int set = (int)(sb % 2);
         _tile_zero(0);
         _tile_zero(3);
